@@ -1,0 +1,23 @@
+// One Jest preset for every package: TypeScript through SWC, workspace packages from source.
+const path = require("node:path");
+
+const swc = [
+  "@swc/jest",
+  {
+    jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+    module: { type: "commonjs" },
+  },
+];
+
+/** @param {string} dirname the package folder */
+module.exports = (dirname) => ({
+  displayName: path.relative(__dirname, dirname),
+  rootDir: dirname,
+  testEnvironment: "node",
+  testMatch: ["<rootDir>/test/**/*.test.ts"],
+  transform: { "^.+\\.ts$": swc },
+  moduleNameMapper: {
+    "^@mlforge/(core|store-local|store-test-suite)$": path.join(__dirname, "packages/$1/src/index.ts"),
+  },
+  testTimeout: 120_000,
+});

@@ -1,0 +1,148 @@
+import { createHash } from "node:crypto";
+import { rm, stat } from "node:fs/promises";
+import type { FeatureBuildResult } from "./build-result";
+import type { Engine } from "./engine";
+import { FeatureBuildError, MlforgeError } from "./errors";
+import type { Feature } from "./feature";
+import { parseMetadata, serializeMetadata, type FeatureMetadata } from "./feature-metadata";
+import type { OfflineStore } from "./offline-store";
+import { readerSql, resolveSource, sourceFormat, type SourceFile } from "./source";
+import { asSubquery, quoteIdentifier, quoteLiteral } from "./sql";
+
+/** What `buildFeature` needs from its caller. */
+export interface BuildContext {
+  engine: Engine;
+  store: OfflineStore;
+  definitions: string;
+  force: boolean;
+}
+
+/** Bumped when the way features are built changes, so that every feature rebuilds once. */
+const BUILD_VERSION = 1;
+
+function fingerprintOf(feature: Feature, sql: string, files: readonly SourceFile[]): string {
+  return createHash("sha256")
+    .update(JSON.stringify({ version: BUILD_VERSION, sql, keys: feature.keys, timestamp: feature.timestamp ?? null, files }))
+    .digest("hex");
+}
+
+async function renderSql(feature: Feature, relation: string): Promise<string> {
+  let sql: unknown;
+  try {
+    sql = await feature.transform(relation);
+  } catch (error) {
+    throw new FeatureBuildError(feature.name, `its transform threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (typeof sql !== "string" || sql.trim() === "") {
+    throw new FeatureBuildError(
+      feature.name,
+      `its transform returned ${sql === "" ? "an empty string" : typeof sql} instead of a SQL query. Return a string such as \`SELECT … FROM \${source}\`.`,
+    );
+  }
+  return sql;
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  if (value instanceof Date) return value.toISOString();
+  return typeof value === "string" ? `'${value}'` : String(value);
+}
+
+/** Checks what retrieval relies on: one row per key (and timestamp), no null key or timestamp. */
+async function validateOutput(engine: Engine, feature: Feature, file: string): Promise<number> {
+  const table = `read_parquet(${quoteLiteral(file)})`;
+  const identity = [...feature.keys, ...(feature.timestamp === undefined ? [] : [feature.timestamp])];
+  const columns = identity.map(quoteIdentifier).join(", ");
+  const [nullRow] = await engine.rows(`SELECT ${columns} FROM ${table} WHERE ${identity.map((column) => `${quoteIdentifier(column)} IS NULL`).join(" OR ")} LIMIT 1`);
+  if (nullRow !== undefined) {
+    const column = identity.find((name) => nullRow[name] === null) ?? identity[0];
+    throw new FeatureBuildError(
+      feature.name,
+      `its output has a row whose ${column === feature.timestamp ? "timestamp" : "key"} column '${column}' is NULL ` +
+        `(${identity.map((name) => `${name}=${describe(nullRow[name])}`).join(", ")}). Filter such rows out in the transform (WHERE ${column} IS NOT NULL).`,
+    );
+  }
+  const [duplicate] = await engine.rows(`SELECT ${columns}, count(*) AS mlforge_count FROM ${table} GROUP BY ALL HAVING count(*) > 1 LIMIT 1`);
+  if (duplicate !== undefined) {
+    throw new FeatureBuildError(
+      feature.name,
+      `its output has ${String(duplicate.mlforge_count)} rows for ${identity.map((name) => `${name}=${describe(duplicate[name])}`).join(", ")}; ` +
+        `it must have one row per ${identity.join(", ")} so that retrieval can pick one. Aggregate with GROUP BY ${identity.join(", ")}.`,
+    );
+  }
+  const [count] = await engine.rows(`SELECT count(*)::BIGINT AS n FROM ${table}`);
+  return Number(count?.n ?? 0);
+}
+
+/** Builds one feature into the store, or skips it when its fingerprint is unchanged. */
+export async function buildFeature(feature: Feature, context: BuildContext): Promise<FeatureBuildResult> {
+  const started = performance.now();
+  const { engine, store } = context;
+  const files = await resolveSource(engine, feature.name, feature.source);
+  const relation = quoteIdentifier(`${feature.name}_source`);
+  const sql = await renderSql(feature, relation);
+  const fingerprint = fingerprintOf(feature, sql, files);
+
+  if (!context.force) {
+    const previous = parseMetadata(await store.getMetadata(feature.name));
+    if (previous?.fingerprint === fingerprint) {
+      const path = await store.getFeaturePath(feature.name);
+      if (path !== undefined) {
+        return { name: feature.name, status: "skipped", rows: previous.rows, bytes: previous.bytes, uri: path, durationMs: performance.now() - started };
+      }
+    }
+  }
+
+  const engineStep = async <T>(step: () => Promise<T>): Promise<T> => {
+    try {
+      return await step();
+    } catch (error) {
+      if (MlforgeError.isInstance(error)) throw error;
+      throw new FeatureBuildError(feature.name, error instanceof Error ? error.message : String(error), { cause: error });
+    }
+  };
+
+  const format = sourceFormat(feature.source) ?? "parquet";
+  await engineStep(() => engine.run(`CREATE OR REPLACE TEMP VIEW ${relation} AS SELECT * FROM ${readerSql(format, files)}`));
+  const query = asSubquery(sql);
+  const schema = await engineStep(() => engine.columns(`SELECT * FROM ${query}`));
+  const names = schema.map((column) => column.name);
+  for (const [role, column] of [...feature.keys.map((key) => ["key", key]), ...(feature.timestamp ? [["timestamp", feature.timestamp]] : [])]) {
+    if (!names.includes(column!)) {
+      throw new FeatureBuildError(
+        feature.name,
+        `its output has no ${role} column '${column}'. Output columns: ${names.join(", ")}. Make the transform's SELECT return '${column}'.`,
+      );
+    }
+  }
+
+  const staged = await store.stagingPath(feature.name);
+  try {
+    await engineStep(() => engine.run(`COPY ${query} TO ${quoteLiteral(staged)} (FORMAT parquet)`));
+    const rows = await engineStep(() => validateOutput(engine, feature, staged));
+    const { size } = await stat(staged);
+    const stored = await store.putFeature(feature.name, staged);
+    const durationMs = performance.now() - started;
+    const metadata: FeatureMetadata = {
+      formatVersion: 1,
+      name: feature.name,
+      definitions: context.definitions,
+      ...(feature.description === undefined ? {} : { description: feature.description }),
+      tags: [...feature.tags],
+      keys: [...feature.keys],
+      ...(feature.timestamp === undefined ? {} : { timestamp: feature.timestamp }),
+      source: feature.source,
+      sourceFiles: files,
+      schema,
+      rows,
+      bytes: size,
+      fingerprint,
+      builtAt: new Date().toISOString(),
+      durationMs: Math.round(durationMs),
+    };
+    await store.putMetadata(feature.name, serializeMetadata(metadata));
+    return { name: feature.name, status: "built", rows, bytes: stored.bytes, uri: stored.uri, durationMs };
+  } finally {
+    await rm(staged, { force: true });
+  }
+}

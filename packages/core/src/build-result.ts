@@ -1,0 +1,32 @@
+import type { MlforgeError } from "./errors/mlforge-error";
+
+/** What happened to one feature in a build. */
+export type FeatureStatus = "built" | "skipped" | "failed";
+
+/** The outcome of one feature in a build. */
+export interface FeatureBuildResult {
+  name: string;
+  status: FeatureStatus;
+  /** Rows in the stored feature (for skipped: as last built; failed: 0). */
+  rows: number;
+  /** Bytes of the stored Parquet file (as for rows). */
+  bytes: number;
+  /** Where the feature is stored (empty when failed). */
+  uri: string;
+  durationMs: number;
+  /** Why it failed. */
+  error?: MlforgeError;
+}
+
+/** The outcome of `Definitions.build()`. */
+export interface BuildResult {
+  built: FeatureBuildResult[];
+  skipped: FeatureBuildResult[];
+  failed: FeatureBuildResult[];
+  durationMs: number;
+}
+
+/** Progress of a build, one event as each feature starts and ends. */
+export type BuildProgressEvent =
+  | { type: "start"; name: string; index: number; total: number }
+  | { type: "end"; name: string; index: number; total: number; result: FeatureBuildResult };

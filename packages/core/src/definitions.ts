@@ -1,0 +1,187 @@
+import { buildFeature } from "./build-feature";
+import type { BuildProgressEvent, BuildResult, FeatureBuildResult } from "./build-result";
+import { Engine, type EngineOptions } from "./engine";
+import { BuildError, FeatureBuildError, FeatureDefinitionError, FeatureNotFoundError, MlforgeError } from "./errors";
+import { isFeature, type Feature } from "./feature";
+import { parseMetadata, type FeatureMetadata } from "./feature-metadata";
+import type { OfflineStore } from "./offline-store";
+
+const marker = Symbol.for("mlforge.definitions");
+
+/** Options of `new Definitions()`. */
+export interface DefinitionsOptions {
+  /** Project name, recorded in every metadata document. */
+  name: string;
+  /** Feature objects and/or module namespaces (every exported feature is taken, other exports ignored). */
+  features: ReadonlyArray<Feature | Readonly<Record<string, unknown>>>;
+  /** Where built features are stored, such as `new LocalStore("./feature_store")`. */
+  offlineStore: OfflineStore;
+  /** DuckDB settings: memory limit, threads, spill directory. @default DuckDB's own */
+  engine?: EngineOptions;
+}
+
+/** Options of `Definitions.build()`. */
+export interface BuildOptions {
+  /** Names of the features to build. @default every feature */
+  features?: readonly string[];
+  /** Build only features carrying at least one of these tags. @default no tag filter */
+  tags?: readonly string[];
+  /** Rebuild even features whose definition and source are unchanged. @default false */
+  force?: boolean;
+  /** Called as each feature starts and ends. */
+  onProgress?: (event: BuildProgressEvent) => void;
+  /** Stops the build: the running query is interrupted and the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Options of `Definitions.materialize()`, the storage-backends.md spelling of a selective build. */
+export interface MaterializeOptions extends Omit<BuildOptions, "features"> {
+  featureNames?: readonly string[];
+}
+
+/** A defined feature and, when it was built, its metadata in the store. */
+export interface FeatureListing {
+  feature: Feature;
+  metadata: FeatureMetadata | undefined;
+}
+
+function collectFeatures(entries: DefinitionsOptions["features"]): Feature[] {
+  if (!Array.isArray(entries)) {
+    throw new FeatureDefinitionError("Definitions option 'features' must be an array of features and/or modules, for example features: [features].");
+  }
+  const found: Feature[] = [];
+  for (const entry of entries) {
+    if (isFeature(entry)) found.push(entry);
+    else if (typeof entry === "object" && entry !== null) found.push(...Object.values(entry).filter(isFeature));
+    else throw new FeatureDefinitionError(`Definitions option 'features' holds ${String(entry)}, which is neither a feature nor a module of features.`);
+  }
+  const seen = new Map<string, Feature>();
+  for (const item of found) {
+    const other = seen.get(item.name);
+    if (other !== undefined && other !== item) {
+      throw new FeatureDefinitionError(`Feature name '${item.name}' is defined twice. Give each feature a unique name.`);
+    }
+    seen.set(item.name, item);
+  }
+  return [...seen.values()];
+}
+
+/** A project's features and the offline store they are built into. */
+export class Definitions {
+  /** Project name. */
+  readonly name: string;
+  /** Every feature, in definition order. */
+  readonly features: readonly Feature[];
+  /** Where features are stored. */
+  readonly offlineStore: OfflineStore;
+  private readonly engineOptions: EngineOptions;
+
+  constructor(options: DefinitionsOptions) {
+    if (typeof options?.name !== "string" || options.name.trim() === "") {
+      throw new FeatureDefinitionError("Definitions needs a name, for example new Definitions({ name: \"user-features\", … }).");
+    }
+    if (typeof options.offlineStore?.putFeature !== "function") {
+      throw new FeatureDefinitionError("Definitions needs an offlineStore, for example offlineStore: new LocalStore(\"./feature_store\").");
+    }
+    const known = new Set(["name", "features", "offlineStore", "engine"]);
+    const unknown = Object.keys(options).filter((key) => !known.has(key));
+    if (unknown.length > 0) {
+      throw new FeatureDefinitionError(`Definitions has unknown option ${unknown.map((key) => `'${key}'`).join(", ")}. Known options: ${[...known].join(", ")}.`);
+    }
+    this.name = options.name;
+    this.features = Object.freeze(collectFeatures(options.features));
+    this.offlineStore = options.offlineStore;
+    this.engineOptions = { ...options.engine };
+    Object.defineProperty(this, marker, { value: true });
+  }
+
+  /** True for a `Definitions` from any copy of `@mlforge/core` (the CLI loads user files). */
+  static isInstance(value: unknown): value is Definitions {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  }
+
+  /** The feature called `name`; throws `FeatureNotFoundError` listing the available names. */
+  feature(name: string): Feature {
+    const found = this.features.find((item) => item.name === name);
+    if (found === undefined) throw new FeatureNotFoundError([name], this.features.map((item) => item.name));
+    return found;
+  }
+
+  /** The features a selection names, in definition order; unknown names throw before any work. */
+  select(selection: { features?: readonly string[]; tags?: readonly string[] } = {}): Feature[] {
+    const available = this.features.map((item) => item.name);
+    const wanted = selection.features;
+    if (wanted !== undefined) {
+      const missing = wanted.filter((name) => !available.includes(name));
+      if (missing.length > 0) throw new FeatureNotFoundError(missing, available);
+    }
+    return this.features.filter(
+      (item) =>
+        (wanted === undefined || wanted.includes(item.name)) &&
+        (selection.tags === undefined || selection.tags.length === 0 || item.tags.some((tag) => selection.tags!.includes(tag))),
+    );
+  }
+
+  /**
+   * Builds features into the offline store. Features are independent: one failure does not stop
+   * the others, and `build` then rejects with `BuildError` carrying the full result.
+   */
+  async build(options: BuildOptions = {}): Promise<BuildResult> {
+    const started = performance.now();
+    const selected = this.select(options);
+    const { signal, onProgress } = options;
+    signal?.throwIfAborted();
+    await this.offlineStore.check();
+
+    const result: BuildResult = { built: [], skipped: [], failed: [], durationMs: 0 };
+    const engine = await Engine.open(this.engineOptions);
+    const interrupt = () => engine.interrupt();
+    signal?.addEventListener("abort", interrupt);
+    try {
+      for (const [index, item] of selected.entries()) {
+        signal?.throwIfAborted();
+        onProgress?.({ type: "start", name: item.name, index, total: selected.length });
+        const featureStarted = performance.now();
+        let entry: FeatureBuildResult;
+        try {
+          entry = await buildFeature(item, { engine, store: this.offlineStore, definitions: this.name, force: options.force ?? false });
+        } catch (error) {
+          signal?.throwIfAborted();
+          const failure = MlforgeError.isInstance(error)
+            ? error
+            : new FeatureBuildError(item.name, error instanceof Error ? error.message : String(error), { cause: error });
+          entry = { name: item.name, status: "failed", rows: 0, bytes: 0, uri: "", durationMs: performance.now() - featureStarted, error: failure };
+        }
+        result[entry.status].push(entry);
+        onProgress?.({ type: "end", name: item.name, index, total: selected.length, result: entry });
+      }
+    } finally {
+      signal?.removeEventListener("abort", interrupt);
+      engine.close();
+    }
+    result.durationMs = performance.now() - started;
+    if (result.failed.length > 0) throw new BuildError(result);
+    return result;
+  }
+
+  /** Same as `build({ features: featureNames, … })`. */
+  materialize(options: MaterializeOptions = {}): Promise<BuildResult> {
+    const { featureNames, ...rest } = options;
+    return this.build({ ...rest, features: featureNames });
+  }
+
+  /** The stored metadata of feature `name`, or undefined when it was never built. */
+  async metadata(name: string): Promise<FeatureMetadata | undefined> {
+    this.feature(name);
+    await this.offlineStore.check();
+    return parseMetadata(await this.offlineStore.getMetadata(name));
+  }
+
+  /** Every defined feature with its stored metadata (undefined when never built). */
+  async list(): Promise<FeatureListing[]> {
+    await this.offlineStore.check();
+    return Promise.all(
+      this.features.map(async (item) => ({ feature: item, metadata: parseMetadata(await this.offlineStore.getMetadata(item.name)) })),
+    );
+  }
+}

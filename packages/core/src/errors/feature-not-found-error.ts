@@ -1,0 +1,17 @@
+import { MlforgeError } from "./mlforge-error";
+
+/** A feature name was asked for that the `Definitions` does not hold. */
+export class FeatureNotFoundError extends MlforgeError {
+  constructor(
+    /** The names that were not found. */
+    readonly missing: readonly string[],
+    /** Every feature name the `Definitions` holds. */
+    readonly available: readonly string[],
+  ) {
+    const list = missing.map((name) => `'${name}'`).join(", ");
+    super(
+      `${missing.length === 1 ? "Feature" : "Features"} ${list} ${missing.length === 1 ? "is" : "are"} not defined. ` +
+        `Available: ${available.length > 0 ? available.join(", ") : "(none)"}.`,
+    );
+  }
+}

@@ -1,0 +1,122 @@
+import { FeatureDefinitionError } from "./errors";
+import { sourceFormat } from "./source";
+
+const marker = Symbol.for("mlforge.feature");
+
+/** The pattern every feature name matches: it becomes a file name and a SQL identifier. */
+export const FEATURE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Turns the source relation's name into one DuckDB SQL query (rows stay inside DuckDB). */
+export type FeatureTransform = (source: string) => string | Promise<string>;
+
+/** Options of `feature()`. */
+export interface FeatureOptions {
+  /** Feature name; taken from a named transform function when omitted. */
+  name?: string;
+  /** Entity key columns of the output; one row per key (per key and timestamp). */
+  keys: readonly string[];
+  /** A file path (relative to `process.cwd()`), a glob, or an `s3://` URI: `.parquet`, `.csv`, `.json`, `.ndjson`. */
+  source: string;
+  /** Event-time column of the output; training data joins the feature as of each entity row's time. */
+  timestamp?: string;
+  /** What the feature means, for people. */
+  description?: string;
+  /** Labels to select features by (`build({ tags })`). @default [] */
+  tags?: readonly string[];
+}
+
+/** A validated feature definition, as returned by `feature()`. */
+export interface Feature {
+  readonly name: string;
+  readonly keys: readonly string[];
+  readonly source: string;
+  readonly timestamp: string | undefined;
+  readonly description: string | undefined;
+  readonly tags: readonly string[];
+  readonly transform: FeatureTransform;
+}
+
+/** Throws `FeatureDefinitionError` unless `name` can be a feature name. */
+export function assertFeatureName(name: string): void {
+  if (!FEATURE_NAME_PATTERN.test(name)) {
+    throw new FeatureDefinitionError(
+      `Feature name '${name}' is invalid. Use letters, digits and underscores, starting with a letter or underscore (for example 'user_total_spend').`,
+    );
+  }
+}
+
+function assertColumnList(name: string, label: string, columns: unknown): asserts columns is readonly string[] {
+  if (!Array.isArray(columns) || columns.length === 0) {
+    throw new FeatureDefinitionError(`Feature '${name}' has no ${label}. Pass at least one column, for example ${label}: ["user_id"].`);
+  }
+  for (const column of columns) {
+    if (typeof column !== "string" || column.trim() === "") {
+      throw new FeatureDefinitionError(`Feature '${name}' has an invalid entry in ${label}: ${JSON.stringify(column)}. Use column names (non-empty strings).`);
+    }
+  }
+  const repeated = columns.find((column, index) => columns.indexOf(column) !== index);
+  if (repeated !== undefined) {
+    throw new FeatureDefinitionError(`Feature '${name}' lists ${label} column '${repeated}' twice. List each column once.`);
+  }
+}
+
+const knownOptions = new Set(["name", "keys", "source", "timestamp", "description", "tags"]);
+
+/**
+ * Defines a feature: DuckDB SQL over a source file, built into the offline store by `Definitions`.
+ * Validates synchronously and throws `FeatureDefinitionError` on a bad definition.
+ */
+export function feature(options: FeatureOptions, transform: FeatureTransform): Feature {
+  if (typeof options !== "object" || options === null) {
+    throw new FeatureDefinitionError("feature() takes an options object first, for example feature({ keys: [\"user_id\"], source: \"data.parquet\" }, transform).");
+  }
+  const name = options.name ?? (typeof transform === "function" && transform.name !== "" ? transform.name : undefined);
+  if (name === undefined || name === "") {
+    throw new FeatureDefinitionError("Feature has no name. Pass `name` in the options or use a named function as the transform.");
+  }
+  assertFeatureName(name);
+  const unknown = Object.keys(options).filter((key) => !knownOptions.has(key));
+  if (unknown.length > 0) {
+    throw new FeatureDefinitionError(`Feature '${name}' has unknown option ${unknown.map((key) => `'${key}'`).join(", ")}. Known options: ${[...knownOptions].join(", ")}.`);
+  }
+  if (typeof transform !== "function") {
+    throw new FeatureDefinitionError(`Feature '${name}' has no transform. Pass a function that returns a SQL query as the second argument of feature().`);
+  }
+  assertColumnList(name, "keys", options.keys);
+  if (typeof options.source !== "string" || options.source.trim() === "") {
+    throw new FeatureDefinitionError(`Feature '${name}' has no source. Pass a file path, a glob or an s3:// URI, for example source: "data/transactions.parquet".`);
+  }
+  if (sourceFormat(options.source) === undefined) {
+    throw new FeatureDefinitionError(
+      `Feature '${name}' has source '${options.source}' of an unknown format. Use a .parquet, .csv, .json or .ndjson file (optionally .gz).`,
+    );
+  }
+  if (options.timestamp !== undefined) {
+    if (typeof options.timestamp !== "string" || options.timestamp.trim() === "") {
+      throw new FeatureDefinitionError(`Feature '${name}' has an invalid timestamp. Pass the name of an output column, for example timestamp: "day".`);
+    }
+    if (options.keys.includes(options.timestamp)) {
+      throw new FeatureDefinitionError(`Feature '${name}' uses '${options.timestamp}' both as a key and as the timestamp. Use a separate event-time column.`);
+    }
+  }
+  const tags = options.tags ?? [];
+  if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== "string" || tag === "")) {
+    throw new FeatureDefinitionError(`Feature '${name}' has invalid tags. Pass an array of non-empty strings.`);
+  }
+  const definition: Feature = {
+    name,
+    keys: Object.freeze([...options.keys]),
+    source: options.source,
+    timestamp: options.timestamp,
+    description: options.description,
+    tags: Object.freeze([...tags]),
+    transform,
+  };
+  Object.defineProperty(definition, marker, { value: true });
+  return Object.freeze(definition);
+}
+
+/** True for a value returned by `feature()` (from any copy of `@mlforge/core`). */
+export function isFeature(value: unknown): value is Feature {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+}

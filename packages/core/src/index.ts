@@ -1,0 +1,10 @@
+export type { BuildProgressEvent, BuildResult, FeatureBuildResult, FeatureStatus } from "./build-result";
+export { Definitions } from "./definitions";
+export type { BuildOptions, DefinitionsOptions, FeatureListing, MaterializeOptions } from "./definitions";
+export type { Column, EngineOptions } from "./engine";
+export * from "./errors";
+export { assertFeatureName, feature, FEATURE_NAME_PATTERN, isFeature } from "./feature";
+export type { Feature, FeatureOptions, FeatureTransform } from "./feature";
+export type { FeatureMetadata } from "./feature-metadata";
+export type { OfflineStore, StoredFeature } from "./offline-store";
+export type { SourceFile, SourceFormat } from "./source";

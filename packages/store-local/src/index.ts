@@ -1,0 +1,2 @@
+export { LocalStore } from "./local-store";
+export type { LocalStoreOptions } from "./local-store";
