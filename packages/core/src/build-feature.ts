@@ -3,6 +3,7 @@ import { rm, stat } from "node:fs/promises";
 import type { FeatureBuildResult } from "./build-result";
 import type { Engine } from "./engine";
 import { FeatureBuildError, MlforgeError } from "./errors";
+import { errorMessage } from "./errors/error-message";
 import type { Feature } from "./feature";
 import { parseMetadata, serializeMetadata, type FeatureMetadata } from "./feature-metadata";
 import type { OfflineStore } from "./offline-store";
@@ -31,7 +32,7 @@ async function renderSql(feature: Feature, relation: string): Promise<string> {
   try {
     sql = await feature.transform(relation);
   } catch (error) {
-    throw new FeatureBuildError(feature.name, `its transform threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new FeatureBuildError(feature.name, `its transform threw: ${errorMessage(error)}`, { cause: error });
   }
   if (typeof sql !== "string" || sql.trim() === "") {
     throw new FeatureBuildError(
@@ -98,7 +99,7 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
       return await step();
     } catch (error) {
       if (MlforgeError.isInstance(error)) throw error;
-      throw new FeatureBuildError(feature.name, error instanceof Error ? error.message : String(error), { cause: error });
+      throw new FeatureBuildError(feature.name, errorMessage(error), { cause: error });
     }
   };
 

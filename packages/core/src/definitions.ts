@@ -2,6 +2,7 @@ import { buildFeature } from "./build-feature";
 import type { BuildProgressEvent, BuildResult, FeatureBuildResult } from "./build-result";
 import { Engine, type EngineOptions } from "./engine";
 import { BuildError, FeatureBuildError, FeatureDefinitionError, FeatureNotFoundError, MlforgeError } from "./errors";
+import { errorMessage } from "./errors/error-message";
 import { isFeature, type Feature } from "./feature";
 import { parseMetadata, type FeatureMetadata } from "./feature-metadata";
 import type { OfflineStore } from "./offline-store";
@@ -149,7 +150,7 @@ export class Definitions {
           signal?.throwIfAborted();
           const failure = MlforgeError.isInstance(error)
             ? error
-            : new FeatureBuildError(item.name, error instanceof Error ? error.message : String(error), { cause: error });
+            : new FeatureBuildError(item.name, errorMessage(error), { cause: error });
           entry = { name: item.name, status: "failed", rows: 0, bytes: 0, uri: "", durationMs: performance.now() - featureStarted, error: failure };
         }
         result[entry.status].push(entry);
