@@ -1,5 +1,5 @@
 /** Runs every package's tests in one Jest run, so one summary covers the whole repository. */
 module.exports = {
-  projects: ["<rootDir>/packages/*/jest.config.cjs"],
+  projects: ["<rootDir>/packages/*/jest.config.cjs", "<rootDir>/apps/*/jest.config.cjs"],
   reporters: ["default", "<rootDir>/tools/summary-reporter.cjs"],
 };
