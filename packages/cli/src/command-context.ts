@@ -1,0 +1,13 @@
+import type { Definitions } from "@mlforge/core";
+import type { CliArguments } from "./parse-arguments";
+import type { OutputStream } from "./output-stream";
+
+/** What a command runs with: the user's definitions, the parsed command line and the output streams. */
+export interface CommandContext {
+  definitions: Definitions;
+  arguments: CliArguments;
+  stdout: OutputStream;
+  stderr: OutputStream;
+  /** Aborts a running build (Ctrl-C). */
+  signal?: AbortSignal;
+}

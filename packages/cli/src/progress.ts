@@ -1,0 +1,58 @@
+import type { BuildProgressEvent, FeatureBuildResult } from "@mlforge/core";
+import { formatCount, formatDuration } from "./format";
+import type { OutputStream } from "./output-stream";
+
+/** Reports build progress on a stream: a live bar on a terminal, one line per feature otherwise. */
+export interface ProgressReporter {
+  /** Pass as `build({ onProgress })`. */
+  onProgress(event: BuildProgressEvent): void;
+  /** Clears the live bar; call once the build settles. */
+  finish(): void;
+}
+
+const BAR_WIDTH = 20;
+
+/** Describes a finished feature: `built 5,000 rows in 120 ms`. */
+export function describeOutcome(result: FeatureBuildResult): string {
+  switch (result.status) {
+    case "built":
+      return `built ${formatCount(result.rows)} rows in ${formatDuration(result.durationMs)}`;
+    case "skipped":
+      return `skipped (unchanged, ${formatCount(result.rows)} rows)`;
+    default:
+      return `failed in ${formatDuration(result.durationMs)}`;
+  }
+}
+
+/** Draws `[#####---------------] 3/7 name`, cut to the terminal width. */
+export function progressBar(done: number, total: number, label: string, columns = 80): string {
+  const filled = total === 0 ? BAR_WIDTH : Math.round((done / total) * BAR_WIDTH);
+  const text = `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}] ${done}/${total} ${label}`;
+  return text.length < columns ? text : `${text.slice(0, Math.max(0, columns - 2))}…`;
+}
+
+/** A progress reporter for `stream`, live when `stream.isTTY`. */
+export function createProgressReporter(stream: OutputStream): ProgressReporter {
+  const live = stream.isTTY === true;
+  // A pseudo-terminal may report 0 columns; fall back to a usual width.
+  const columns = Math.max(stream.columns || 80, 40);
+  let drawn = false;
+  const draw = (text: string) => {
+    stream.write(`\r\u001b[2K${text}`);
+    drawn = true;
+  };
+  return {
+    onProgress(event) {
+      if (live) {
+        if (event.type === "start") draw(progressBar(event.index, event.total, `building ${event.name}`, columns));
+        else draw(progressBar(event.index + 1, event.total, `${event.name} ${event.result.status}`, columns));
+      } else if (event.type === "end") {
+        stream.write(`[${event.index + 1}/${event.total}] ${event.name} ${describeOutcome(event.result)}\n`);
+      }
+    },
+    finish() {
+      if (drawn) stream.write("\r\u001b[2K");
+      drawn = false;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { version } from "../package.json";
+import { EXIT_CODES } from "./exit-codes";
+import type { OutputStream } from "./output-stream";
+import { parseArguments, type CliArguments } from "./parse-arguments";
+import { USAGE } from "./usage";
+import { UsageError } from "./usage-error";
+
+/** Where `run()` writes and which directory it works in. */
+export interface RunIo {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  /** Directory that `--target` and the definitions file search start from. */
+  cwd: string;
+  /** Aborts a running build (the `mlforge` binary wires it to Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** Runs `mlforge` with `argv` (without `node` and the script) and resolves to its exit code; never rejects. */
+export async function run(argv: readonly string[], io: RunIo): Promise<number> {
+  let args: CliArguments;
+  try {
+    args = parseArguments(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`Error: ${error.message}\nRun \`mlforge --help\` for usage.\n`);
+    return EXIT_CODES.usage;
+  }
+  if (args.help) {
+    io.stdout.write(USAGE);
+    return EXIT_CODES.success;
+  }
+  if (args.version || args.command === undefined) {
+    io.stdout.write(`${version}\n`);
+    return EXIT_CODES.success;
+  }
+  // Loaded on demand: DuckDB and jiti take a few hundred milliseconds that --help and usage errors need not wait for.
+  const { runCommand } = await import("./run-command");
+  return runCommand({ ...args, command: args.command }, io);
+}

@@ -1,0 +1,303 @@
+// Runs the built `mlforge` binary as a user does: a child process, a temp store, fixture definitions.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+// Each test starts the CLI a few times; Jest's default 5 s per test is too short on a busy machine.
+
+const packageRoot = path.resolve(__dirname, "..");
+const bin = path.join(packageRoot, "dist", "bin.js");
+const fixtures = path.join(__dirname, "fixtures");
+const project = path.join(fixtures, "project", "definitions.ts");
+const broken = path.join(fixtures, "broken.ts");
+
+// user_total_spend: 1 → 10, 2 → 10, 3 → 4 (3 rows); user_daily_spend: (1, 01-01), (1, 01-02),
+// (2, 01-01), (3, 01-03) (4 rows); product_popularity: 10 → 3, 11 → 1, 12 → 1 (3 rows).
+const transactions = `user_id,product_id,amount,event_time
+1,10,5.5,2025-01-01 10:00:00
+1,11,4.5,2025-01-02 10:00:00
+2,10,10,2025-01-01 11:00:00
+3,12,1.25,2025-01-03 09:00:00
+3,10,2.75,2025-01-03 18:00:00
+`;
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let workDir: string;
+let source: string;
+
+/** Runs `node dist/bin.js ...args` with the fixture environment pointing at `store`. */
+function mlforge(args: string[], options: { store?: string; cwd?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: options.cwd ?? workDir,
+      env: {
+        ...process.env,
+        MLFORGE_TEST_SOURCE: source,
+        MLFORGE_TEST_STORE: options.store ?? path.join(workDir, "unused-store"),
+        // Keep jiti's transpile cache out of the shared temp directory.
+        JITI_FS_CACHE: "false",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 60_000,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function readMetadata(store: string, name: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(path.join(store, "_metadata", `${name}.json`), "utf8")) as Record<string, unknown>;
+}
+
+/** The summary table's line for feature `name`, split into cells. */
+function summaryRow(stdout: string, name: string): string[] | undefined {
+  return stdout
+    .split("\n")
+    .find((line) => line.startsWith(`${name} `))
+    ?.trim()
+    .split(/\s{2,}/);
+}
+
+beforeAll(async () => {
+  if (!existsSync(bin)) {
+    throw new Error(`${bin} is missing. Build the CLI first: cd /work/main && npx turbo run build --filter=@mlforge/cli...`);
+  }
+  workDir = await mkdtemp(path.join(tmpdir(), "mlforge-cli-"));
+  source = path.join(workDir, "transactions.csv");
+  await writeFile(source, transactions);
+});
+
+afterAll(async () => {
+  if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
+});
+
+describe("mlforge build", () => {
+  let store: string;
+  beforeAll(() => {
+    store = path.join(workDir, "build-store");
+  });
+
+  test("builds every feature, prints a summary and writes Parquet files and metadata", async () => {
+    const result = await mlforge(["build", "--target", project], { store });
+    expect(result.stderr).not.toContain("Error");
+    expect(result.code).toBe(0);
+    expect(summaryRow(result.stdout, "user_total_spend")?.slice(0, 3)).toEqual(["user_total_spend", "built", "3"]);
+    expect(summaryRow(result.stdout, "user_daily_spend")?.slice(0, 3)).toEqual(["user_daily_spend", "built", "4"]);
+    expect(summaryRow(result.stdout, "product_popularity")?.slice(0, 3)).toEqual(["product_popularity", "built", "3"]);
+    expect(result.stdout).toMatch(/^3 built, 0 skipped, 0 failed in \d+\.\d s$/m);
+
+    // stderr is not a terminal here: one plain progress line per feature.
+    expect(result.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^\[1\/3\] user_total_spend built 3 rows in \d+ ms$/),
+      expect.stringMatching(/^\[2\/3\] user_daily_spend built 4 rows in \d+ ms$/),
+      expect.stringMatching(/^\[3\/3\] product_popularity built 3 rows in \d+ ms$/),
+    ]);
+
+    for (const [name, rows] of [["user_total_spend", 3], ["user_daily_spend", 4], ["product_popularity", 3]] as const) {
+      const parquet = await readFile(path.join(store, `${name}.parquet`));
+      expect(parquet.subarray(0, 4).toString()).toBe("PAR1");
+      expect(await readMetadata(store, name)).toMatchObject({ name, rows, bytes: parquet.length });
+    }
+  });
+
+  test("a second build skips the unchanged features", async () => {
+    const result = await mlforge(["build", "--target", project], { store });
+    expect(result.code).toBe(0);
+    expect(summaryRow(result.stdout, "user_total_spend")?.slice(0, 3)).toEqual(["user_total_spend", "skipped", "3"]);
+    expect(result.stdout).toMatch(/^0 built, 3 skipped, 0 failed in /m);
+    expect(result.stderr).toContain("[1/3] user_total_spend skipped");
+  });
+
+  test("--force with --features rebuilds only the selected features", async () => {
+    const before = await readMetadata(store, "user_total_spend");
+    const untouched = await readMetadata(store, "product_popularity");
+    const result = await mlforge(["build", "--target", project, "--force", "--features", "user_total_spend,user_daily_spend"], { store });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^2 built, 0 skipped, 0 failed in /m);
+    expect(summaryRow(result.stdout, "user_total_spend")?.[1]).toBe("built");
+    expect(result.stdout).not.toContain("product_popularity");
+    expect((await readMetadata(store, "user_total_spend")).builtAt).not.toBe(before.builtAt);
+    expect(await readMetadata(store, "product_popularity")).toEqual(untouched);
+  });
+
+  test("--tags selects by tag and --json prints exactly one JSON document matching the store", async () => {
+    const result = await mlforge(["build", "--target", project, "--tags", "products", "--force", "--json"], { store });
+    expect(result.code).toBe(0);
+    const document = JSON.parse(result.stdout) as { built: Array<Record<string, unknown>>; skipped: unknown[]; failed: unknown[]; durationMs: number };
+    expect(document.skipped).toEqual([]);
+    expect(document.failed).toEqual([]);
+    expect(document.built).toHaveLength(1);
+    const file = path.join(store, "product_popularity.parquet");
+    expect(document.built[0]).toMatchObject({ name: "product_popularity", status: "built", rows: 3, uri: file, bytes: (await stat(file)).size });
+    expect(typeof document.durationMs).toBe("number");
+  });
+
+  test("an unknown feature name exits 1 and names the available features", async () => {
+    const result = await mlforge(["build", "--target", project, "--features", "user_spend"], { store });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("Feature 'user_spend' is not defined. Available: user_total_spend, user_daily_spend, product_popularity.");
+    expect(result.stderr).not.toMatch(/\n\s+at /); // a known error: its message, no stack
+  });
+});
+
+describe("mlforge build with a failing feature", () => {
+  test("exits 1, reports the failure and still builds the good feature", async () => {
+    const store = path.join(workDir, "broken-store");
+    const result = await mlforge(["build", "--target", broken], { store });
+    expect(result.code).toBe(1);
+    expect(summaryRow(result.stdout, "broken_spend")?.slice(0, 2)).toEqual(["broken_spend", "failed"]);
+    expect(summaryRow(result.stdout, "good_spend")?.slice(0, 3)).toEqual(["good_spend", "built", "3"]);
+    expect(result.stdout).toMatch(/^Failed:\n {2}broken_spend: Feature 'broken_spend' failed to build: .*no_such_column/m);
+    expect(result.stdout).toMatch(/^1 built, 0 skipped, 1 failed in /m);
+    expect(existsSync(path.join(store, "good_spend.parquet"))).toBe(true);
+    expect(existsSync(path.join(store, "broken_spend.parquet"))).toBe(false);
+    expect(existsSync(path.join(store, "_metadata", "broken_spend.json"))).toBe(false);
+
+    const json = await mlforge(["build", "--target", broken, "--json"], { store });
+    expect(json.code).toBe(1);
+    const document = JSON.parse(json.stdout) as { skipped: Array<{ name: string }>; failed: Array<{ name: string; error: { name: string; message: string } }> };
+    expect(document.skipped.map((entry) => entry.name)).toEqual(["good_spend"]);
+    expect(document.failed).toHaveLength(1);
+    expect(document.failed[0]!.name).toBe("broken_spend");
+    expect(document.failed[0]!.error.name).toBe("FeatureBuildError");
+    expect(document.failed[0]!.error.message).toContain("no_such_column");
+  });
+});
+
+describe("mlforge list and inspect", () => {
+  let store: string;
+  beforeAll(() => {
+    store = path.join(workDir, "list-store");
+  });
+
+  test("before a build: list says not built, inspect shows the definition and exits 1", async () => {
+    const list = await mlforge(["list", "--target", project], { store });
+    expect(list.code).toBe(0);
+    expect(summaryRow(list.stdout, "user_total_spend")).toEqual(["user_total_spend", "user_id", "-", "users, spend", "-", "not built"]);
+
+    const inspect = await mlforge(["inspect", "user_total_spend", "--target", project], { store });
+    expect(inspect.code).toBe(1);
+    expect(inspect.stdout).toContain("Lifetime spend per user");
+    expect(inspect.stdout).not.toContain("Schema");
+    expect(inspect.stderr).toContain("Feature 'user_total_spend' has not been built yet. Run `mlforge build --features user_total_spend`.");
+  });
+
+  test("after a build: list shows rows and build time, inspect shows metadata and schema", async () => {
+    expect((await mlforge(["build", "--target", project, "--features", "user_daily_spend"], { store })).code).toBe(0);
+    const metadata = await readMetadata(store, "user_daily_spend");
+
+    // Read-only commands: run them side by side.
+    const [list, listJson, inspect, inspectJson, unknown] = await Promise.all([
+      mlforge(["list", "--target", project], { store }),
+      mlforge(["list", "--target", project, "--json"], { store }),
+      mlforge(["inspect", "user_daily_spend", "--target", project], { store }),
+      mlforge(["inspect", "user_daily_spend", "--target", project, "--json"], { store }),
+      mlforge(["inspect", "user_spend", "--target", project], { store }),
+    ]);
+
+    expect(list.code).toBe(0);
+    const builtAt = `${String(metadata.builtAt).slice(0, 19).replace("T", " ")} UTC`;
+    expect(summaryRow(list.stdout, "user_daily_spend")).toEqual(["user_daily_spend", "user_id", "day", "users", "4", builtAt]);
+    expect(summaryRow(list.stdout, "product_popularity")).toEqual(["product_popularity", "product_id", "-", "products", "-", "not built"]);
+
+    expect(listJson.code).toBe(0);
+    const listing = JSON.parse(listJson.stdout) as Array<{ name: string; keys: string[]; timestamp: string | null; metadata: unknown }>;
+    expect(listing.map((entry) => entry.name)).toEqual(["user_total_spend", "user_daily_spend", "product_popularity"]);
+    expect(listing[1]).toMatchObject({ keys: ["user_id"], timestamp: "day", metadata });
+    expect(listing[0]!.metadata).toBeNull();
+
+    expect(inspect.code).toBe(0);
+    expect(inspect.stdout).toMatch(/^ {2}rows +4$/m);
+    expect(inspect.stdout).toMatch(/^ {2}built at +\S+ \S+ UTC$/m);
+    expect(inspect.stdout).toContain(String(metadata.fingerprint));
+    expect(inspect.stdout).toContain(source);
+    const schema = inspect.stdout.slice(inspect.stdout.indexOf("Schema"));
+    expect(schema).toMatch(/^ {2}user_id +BIGINT$/m);
+    expect(schema).toMatch(/^ {2}day +DATE$/m);
+    expect(schema).toMatch(/^ {2}spend +DOUBLE$/m);
+
+    expect(inspectJson.code).toBe(0);
+    expect(JSON.parse(inspectJson.stdout)).toEqual(metadata);
+
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("Available: user_total_spend, user_daily_spend, product_popularity.");
+  });
+});
+
+describe("finding the definitions file", () => {
+  test("finds definitions.ts in the working directory", async () => {
+    const result = await mlforge(["list", "--json"], { cwd: path.dirname(project) });
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as Array<{ name: string }>).map((entry) => entry.name)).toEqual([
+      "user_total_spend",
+      "user_daily_spend",
+      "product_popularity",
+    ]);
+  });
+
+  test("finds src/definitions.mjs exporting a default Definitions", async () => {
+    const result = await mlforge(["list", "--json"], { cwd: path.join(fixtures, "src-layout") });
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as Array<{ name: string }>).map((entry) => entry.name)).toEqual(["purchase_count"]);
+  });
+
+  test("no definitions file is a usage error naming what was looked for", async () => {
+    const empty = path.join(workDir, "empty");
+    await mkdir(empty);
+    const result = await mlforge(["build"], { cwd: empty });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("definitions.ts, definitions.mts, definitions.js, definitions.mjs, src/definitions.ts");
+    expect(result.stderr).toContain("--target");
+  });
+
+  test("a --target file that does not exist is a usage error", async () => {
+    const result = await mlforge(["list", "--target", "missing/definitions.ts"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Definitions file 'missing/definitions.ts' does not exist");
+  });
+
+  test("a file that exports no Definitions is a usage error", async () => {
+    const result = await mlforge(["list", "--target", path.join(fixtures, "no-definitions.ts")]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("exports no Definitions (its exports: lonelyFeature)");
+  });
+});
+
+describe("command line", () => {
+  test.each([
+    [["build", "--frce"], "Unknown option '--frce'"],
+    [["deploy"], "Unknown command 'deploy'"],
+    [["inspect"], "inspect needs a feature name"],
+    [[], "No command given"],
+  ])("mlforge %j is a usage error", async (args, message) => {
+    const result = await mlforge(args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain("mlforge --help");
+  });
+
+  test("--help prints usage and --version the package version", async () => {
+    const help = await mlforge(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: mlforge <command>/);
+    for (const flag of ["--target", "--features", "--tags", "--force", "--json"]) expect(help.stdout).toContain(flag);
+
+    const version = await mlforge(["--version"]);
+    expect(version.code).toBe(0);
+    const { version: expected } = JSON.parse(await readFile(path.join(packageRoot, "package.json"), "utf8")) as { version: string };
+    expect(version.stdout).toBe(`${expected}\n`);
+  });
+});
