@@ -49,30 +49,37 @@ function describe(value: unknown): string {
   return typeof value === "string" ? `'${value}'` : String(value);
 }
 
-/** Checks what retrieval relies on: one row per key (and timestamp), no null key or timestamp. */
+/**
+ * Checks what retrieval relies on: one row per key (and timestamp), no null key or timestamp.
+ * One pass over the staged file's key columns counts everything; only a failure looks for an example.
+ */
 async function validateOutput(engine: Engine, feature: Feature, file: string): Promise<number> {
   const table = `read_parquet(${quoteLiteral(file)})`;
   const identity = [...feature.keys, ...(feature.timestamp === undefined ? [] : [feature.timestamp])];
   const columns = identity.map(quoteIdentifier).join(", ");
-  const [nullRow] = await engine.rows(`SELECT ${columns} FROM ${table} WHERE ${identity.map((column) => `${quoteIdentifier(column)} IS NULL`).join(" OR ")} LIMIT 1`);
-  if (nullRow !== undefined) {
-    const column = identity.find((name) => nullRow[name] === null) ?? identity[0];
+  const anyNull = identity.map((column) => `${quoteIdentifier(column)} IS NULL`).join(" OR ");
+  const [summary] = await engine.rows(
+    `SELECT coalesce(sum(n), 0)::BIGINT AS rows, coalesce(max(n), 0)::BIGINT AS most, count(*) FILTER (WHERE ${anyNull})::BIGINT AS nulls
+     FROM (SELECT ${columns}, count(*) AS n FROM ${table} GROUP BY ALL)`,
+  );
+  if (Number(summary?.nulls) > 0) {
+    const [nullRow] = await engine.rows(`SELECT ${columns} FROM ${table} WHERE ${anyNull} LIMIT 1`);
+    const column = identity.find((name) => nullRow?.[name] === null) ?? identity[0];
     throw new FeatureBuildError(
       feature.name,
       `its output has a row whose ${column === feature.timestamp ? "timestamp" : "key"} column '${column}' is NULL ` +
-        `(${identity.map((name) => `${name}=${describe(nullRow[name])}`).join(", ")}). Filter such rows out in the transform (WHERE ${column} IS NOT NULL).`,
+        `(${identity.map((name) => `${name}=${describe(nullRow?.[name])}`).join(", ")}). Filter such rows out in the transform (WHERE ${column} IS NOT NULL).`,
     );
   }
-  const [duplicate] = await engine.rows(`SELECT ${columns}, count(*) AS mlforge_count FROM ${table} GROUP BY ALL HAVING count(*) > 1 LIMIT 1`);
-  if (duplicate !== undefined) {
+  if (Number(summary?.most) > 1) {
+    const [duplicate] = await engine.rows(`SELECT ${columns}, count(*) AS mlforge_count FROM ${table} GROUP BY ALL HAVING count(*) > 1 LIMIT 1`);
     throw new FeatureBuildError(
       feature.name,
-      `its output has ${String(duplicate.mlforge_count)} rows for ${identity.map((name) => `${name}=${describe(duplicate[name])}`).join(", ")}; ` +
+      `its output has ${String(duplicate?.mlforge_count)} rows for ${identity.map((name) => `${name}=${describe(duplicate?.[name])}`).join(", ")}; ` +
         `it must have one row per ${identity.join(", ")} so that retrieval can pick one. Aggregate with GROUP BY ${identity.join(", ")}.`,
     );
   }
-  const [count] = await engine.rows(`SELECT count(*)::BIGINT AS n FROM ${table}`);
-  return Number(count?.n ?? 0);
+  return Number(summary?.rows ?? 0);
 }
 
 /** Builds one feature into the store, or skips it when its fingerprint is unchanged. */

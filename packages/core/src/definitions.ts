@@ -5,7 +5,10 @@ import { BuildError, FeatureBuildError, FeatureDefinitionError, FeatureNotFoundE
 import { errorMessage } from "./errors/error-message";
 import { isFeature, type Feature } from "./feature";
 import { parseMetadata, type FeatureMetadata } from "./feature-metadata";
+import type { FeatureFrame } from "./feature-frame";
 import type { OfflineStore } from "./offline-store";
+import { getTrainingData, type TrainingDataOptions } from "./point-in-time";
+import { readFeature } from "./read-feature";
 
 const marker = Symbol.for("mlforge.definitions");
 
@@ -184,5 +187,17 @@ export class Definitions {
     return Promise.all(
       this.features.map(async (item) => ({ feature: item, metadata: parseMetadata(await this.offlineStore.getMetadata(item.name)) })),
     );
+  }
+
+  /** The whole stored feature `name`; throws `FeatureNotBuiltError` when it was never built. */
+  async read(name: string): Promise<FeatureFrame> {
+    this.feature(name);
+    await this.offlineStore.check();
+    return readFeature(this.offlineStore, name, this.engineOptions);
+  }
+
+  /** Point-in-time correct training data: one row per entity row, each feature joined as of the row's time. */
+  getTrainingData(options: TrainingDataOptions): Promise<FeatureFrame> {
+    return getTrainingData({ features: this.features, store: this.offlineStore, engineOptions: this.engineOptions }, options);
   }
 }

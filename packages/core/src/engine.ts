@@ -1,4 +1,4 @@
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBValueConverter } from "@duckdb/node-api";
 
 /** Settings of the DuckDB database that builds and reads features. */
 export interface EngineOptions {
@@ -6,7 +6,7 @@ export interface EngineOptions {
   memoryLimit?: string;
   /** DuckDB worker threads. @default the number of cores */
   threads?: number;
-  /** Where DuckDB spills data that does not fit in memory. @default DuckDB's */
+  /** Where DuckDB spills data that does not fit in memory, and where training data keeps entity rows given as objects. @default DuckDB's; the OS temp directory */
   tempDirectory?: string;
 }
 
@@ -30,7 +30,17 @@ export class Engine {
     if (options.threads !== undefined) config.threads = String(options.threads);
     if (options.tempDirectory !== undefined) config.temp_directory = options.tempDirectory;
     const instance = await DuckDBInstance.create(":memory:", config);
-    return new Engine(instance, await instance.connect());
+    const connection = await instance.connect();
+    // TIMESTAMP <-> TIMESTAMPTZ casts and date_trunc on TIMESTAMPTZ follow the session time zone,
+    // which DuckDB takes from the machine: UTC makes results the same on every machine.
+    const engine = new Engine(instance, connection);
+    try {
+      await connection.run("SET TimeZone = 'UTC'");
+    } catch (error) {
+      engine.close();
+      throw error;
+    }
+    return engine;
   }
 
   /** Runs statements whose results are not needed. */
@@ -42,6 +52,30 @@ export class Engine {
   async rows(sql: string): Promise<Record<string, unknown>[]> {
     const reader = await this.connection.runAndReadAll(sql);
     return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  /** Runs a query and returns its rows as objects whose values `converter` makes from DuckDB's. */
+  async convertedRows<T>(sql: string, converter: DuckDBValueConverter<T>): Promise<Record<string, T | null>[]> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.convertRowObjects(converter);
+  }
+
+  /** Appends rows to an existing table through DuckDB's Appender, which `write` fills; flushed and closed after it. */
+  async append(table: string, write: (appender: DuckDBAppender) => void): Promise<void> {
+    const appender = await this.connection.createAppender(table);
+    try {
+      write(appender);
+      appender.flushSync();
+    } catch (error) {
+      // Closing flushes too, and would fail on the same half-written row: report the first error.
+      try {
+        appender.closeSync();
+      } catch {
+        // already failing
+      }
+      throw error;
+    }
+    appender.closeSync();
   }
 
   /** The columns a query returns, without running it. */

@@ -2,9 +2,13 @@ export type { BuildProgressEvent, BuildResult, FeatureBuildResult, FeatureStatus
 export { Definitions } from "./definitions";
 export type { BuildOptions, DefinitionsOptions, FeatureListing, MaterializeOptions } from "./definitions";
 export type { Column, EngineOptions } from "./engine";
+export type { Entities } from "./entities";
 export * from "./errors";
 export { assertFeatureName, feature, FEATURE_NAME_PATTERN, isFeature } from "./feature";
 export type { Feature, FeatureOptions, FeatureTransform } from "./feature";
+export { FeatureFrame } from "./feature-frame";
+export type { FeatureFrameSource } from "./feature-frame";
 export type { FeatureMetadata } from "./feature-metadata";
 export type { OfflineStore, StoredFeature } from "./offline-store";
+export type { TrainingDataOptions } from "./point-in-time";
 export type { SourceFile, SourceFormat } from "./source";

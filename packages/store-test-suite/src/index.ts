@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -28,11 +28,16 @@ async function listed(store: OfflineStore): Promise<string[]> {
   return [...(await store.listMetadata())];
 }
 
-async function fixture(): Promise<{ directory: string; transactions: string }> {
+/** Runs `body` with a small transactions CSV in a temporary directory, removed afterwards. */
+async function withTransactions(body: (transactions: string) => Promise<void>): Promise<void> {
   const directory = await mkdtemp(path.join(tmpdir(), "mlforge-suite-"));
-  const transactions = path.join(directory, "transactions.csv");
-  await writeFile(transactions, "user_id,amount\nu1,10.5\nu2,7\nu1,5\n");
-  return { directory, transactions };
+  try {
+    const transactions = path.join(directory, "transactions.csv");
+    await writeFile(transactions, "user_id,amount\nu1,10.5\nu2,7\nu1,5\n");
+    await body(transactions);
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
 }
 
 function totalSpend(source: string, sql = "SELECT user_id, sum(amount) AS total_spend FROM $src GROUP BY user_id") {
@@ -104,42 +109,44 @@ export function offlineStoreTestSuite(test: TestFunction, createStore: StoreFact
 
   test("Definitions builds into the store; values, metadata and skipping are right", async () => {
     const store = await createStore();
-    const { transactions } = await fixture();
-    const definitions = new Definitions({ name: "suite", features: [totalSpend(transactions)], offlineStore: store });
-    const result = await definitions.build();
-    assert.deepEqual(result.built.map((entry) => [entry.name, entry.rows]), [["user_total_spend", 2]]);
-    const file = await store.getFeaturePath("user_total_spend");
-    assert.ok(file !== undefined);
-    const rows = await readRows(file, "SELECT user_id, total_spend FROM read_parquet($file) ORDER BY user_id");
-    assert.deepEqual(rows, [
-      { user_id: "u1", total_spend: 15.5 },
-      { user_id: "u2", total_spend: 7 },
-    ]);
-    const metadata = JSON.parse((await store.getMetadata("user_total_spend"))!);
-    assert.equal(metadata.rows, 2);
-    assert.deepEqual(metadata.keys, ["user_id"]);
-    assert.deepEqual(metadata.schema.map((column: { name: string }) => column.name), ["user_id", "total_spend"]);
-    assert.equal(metadata.bytes, (await readFile(file)).length);
-    assert.deepEqual(await listed(store), ["user_total_spend"]);
+    await withTransactions(async (transactions) => {
+      const definitions = new Definitions({ name: "suite", features: [totalSpend(transactions)], offlineStore: store });
+      const result = await definitions.build();
+      assert.deepEqual(result.built.map((entry) => [entry.name, entry.rows]), [["user_total_spend", 2]]);
+      const file = await store.getFeaturePath("user_total_spend");
+      assert.ok(file !== undefined);
+      const rows = await readRows(file, "SELECT user_id, total_spend FROM read_parquet($file) ORDER BY user_id");
+      assert.deepEqual(rows, [
+        { user_id: "u1", total_spend: 15.5 },
+        { user_id: "u2", total_spend: 7 },
+      ]);
+      const metadata = JSON.parse((await store.getMetadata("user_total_spend"))!);
+      assert.equal(metadata.rows, 2);
+      assert.deepEqual(metadata.keys, ["user_id"]);
+      assert.deepEqual(metadata.schema.map((column: { name: string }) => column.name), ["user_id", "total_spend"]);
+      assert.equal(metadata.bytes, (await readFile(file)).length);
+      assert.deepEqual(await listed(store), ["user_total_spend"]);
 
-    const again = await definitions.build();
-    assert.deepEqual(again.skipped.map((entry) => entry.name), ["user_total_spend"]);
+      const again = await definitions.build();
+      assert.deepEqual(again.skipped.map((entry) => entry.name), ["user_total_spend"]);
+    });
   });
 
   test("a failed build leaves the previous version byte for byte intact", async () => {
     const store = await createStore();
-    const { transactions } = await fixture();
-    await new Definitions({ name: "suite", features: [totalSpend(transactions)], offlineStore: store }).build();
-    const file = (await store.getFeaturePath("user_total_spend"))!;
-    const before = { data: await readFile(file), metadata: await store.getMetadata("user_total_spend") };
+    await withTransactions(async (transactions) => {
+      await new Definitions({ name: "suite", features: [totalSpend(transactions)], offlineStore: store }).build();
+      const file = (await store.getFeaturePath("user_total_spend"))!;
+      const before = { data: await readFile(file), metadata: await store.getMetadata("user_total_spend") };
 
-    const broken = totalSpend(transactions, "SELECT user_id, sum(no_such_column) AS total_spend FROM $src GROUP BY user_id");
-    await assert.rejects(
-      new Definitions({ name: "suite", features: [broken], offlineStore: store }).build({ force: true }),
-      (error: unknown) => error instanceof BuildError && /no_such_column/.test(error.message),
-    );
-    assert.deepEqual(await readFile((await store.getFeaturePath("user_total_spend"))!), before.data);
-    assert.equal(await store.getMetadata("user_total_spend"), before.metadata);
-    assert.deepEqual(await listed(store), ["user_total_spend"]);
+      const broken = totalSpend(transactions, "SELECT user_id, sum(no_such_column) AS total_spend FROM $src GROUP BY user_id");
+      await assert.rejects(
+        new Definitions({ name: "suite", features: [broken], offlineStore: store }).build({ force: true }),
+        (error: unknown) => error instanceof BuildError && /no_such_column/.test(error.message),
+      );
+      assert.deepEqual(await readFile((await store.getFeaturePath("user_total_spend"))!), before.data);
+      assert.equal(await store.getMetadata("user_total_spend"), before.metadata);
+      assert.deepEqual(await listed(store), ["user_total_spend"]);
+    });
   });
 }

@@ -1,7 +1,10 @@
 export { BuildError } from "./build-error";
 export { FeatureBuildError } from "./feature-build-error";
 export { FeatureDefinitionError } from "./feature-definition-error";
+export { FeatureFrameClosedError } from "./feature-frame-closed-error";
+export { FeatureNotBuiltError } from "./feature-not-built-error";
 export { FeatureNotFoundError } from "./feature-not-found-error";
 export { MlforgeError } from "./mlforge-error";
 export { SourceNotFoundError } from "./source-not-found-error";
 export { StoreAccessError } from "./store-access-error";
+export { TrainingDataError } from "./training-data-error";

@@ -1,0 +1,149 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { DuckDBTypeId, JSDuckDBValueConverter, type DuckDBValueConverter, type JS } from "@duckdb/node-api";
+import { Engine, type Column, type EngineOptions } from "./engine";
+import { FeatureFrameClosedError } from "./errors";
+import { asSubquery, quoteLiteral } from "./sql";
+import { removeTemporaryDirectory } from "./temporary-directory";
+
+/** What a `FeatureFrame` is made of. Made by `Definitions.read()` and `Definitions.getTrainingData()`, not by users. */
+export interface FeatureFrameSource {
+  /** One DuckDB query over local files whose result, in order, is the frame. */
+  sql: string;
+  /** The query's columns and DuckDB types. */
+  schema: readonly Column[];
+  /** How many rows the query returns. */
+  numRows: number;
+  /** DuckDB settings of the engines the frame opens. */
+  engineOptions: EngineOptions;
+  /** A directory from `createTemporaryDirectory()` holding files the query reads; the frame owns and removes it. @default none */
+  temporaryDirectory?: string;
+}
+
+const integerTypes = new Set<DuckDBTypeId>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT, DuckDBTypeId.BIGNUM]);
+const maxSafe = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** DuckDB's JavaScript values, except that 64-bit and wider integers are `number`s when they fit exactly (nested values too). */
+const toJavaScript: DuckDBValueConverter<JS> = (value, type, converter) => {
+  const converted = JSDuckDBValueConverter(value, type, converter);
+  if (typeof converted === "bigint" && integerTypes.has(type.typeId) && converted <= maxSafe && converted >= -maxSafe) return Number(converted);
+  return converted;
+};
+
+// A frame dropped without close() still gets its temporary files removed once it is garbage collected.
+const abandoned = new FinalizationRegistry<string>((directory) => {
+  removeTemporaryDirectory(directory).catch(() => undefined);
+});
+
+/**
+ * A table of feature values that stays inside DuckDB until asked for: `rows()` brings it into
+ * JavaScript, `writeParquet()` and `writeCsv()` copy it to a file without passing rows through
+ * JavaScript.
+ *
+ * Why a frame is a query and not an open database: a frame holds only the SQL of its result over
+ * local files (the store's Parquet files, and for entity rows given as objects a Parquet file it
+ * owns) plus the engine settings. Each method opens a short-lived DuckDB engine and closes it in
+ * `finally`, so a frame the caller forgets holds no native memory, threads or file handles, and
+ * the DuckDB process state cannot leak between calls. The cost is that each method re-runs the
+ * query (the join of `getTrainingData`); call `writeParquet` once rather than `rows()` repeatedly
+ * on large data. The files are read when a method runs: rebuilding a feature in between changes
+ * what an existing frame returns, so get a new frame after a build.
+ *
+ * The only resource a frame holds is that owned temporary directory. `close()` (or `await using`)
+ * removes it; a forgotten frame's directory is removed when the frame is garbage collected or,
+ * at the latest, when the process exits.
+ */
+export class FeatureFrame implements AsyncDisposable {
+  /** Column names, in order. */
+  readonly columns: readonly string[];
+  /** Column names with their DuckDB types, in order. */
+  readonly schema: readonly Column[];
+  /** Number of rows. */
+  readonly numRows: number;
+
+  private readonly sql: string;
+  private readonly engineOptions: EngineOptions;
+  private readonly temporaryDirectory: string | undefined;
+  private readonly running = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
+
+  /** Wraps a query; use `Definitions.read()` or `Definitions.getTrainingData()` to get a frame. */
+  constructor(source: FeatureFrameSource) {
+    this.sql = source.sql;
+    this.schema = Object.freeze(source.schema.map((column) => Object.freeze({ ...column })));
+    this.columns = Object.freeze(this.schema.map((column) => column.name));
+    this.numRows = source.numRows;
+    this.engineOptions = { ...source.engineOptions };
+    this.temporaryDirectory = source.temporaryDirectory;
+    if (this.temporaryDirectory !== undefined) abandoned.register(this, this.temporaryDirectory, this);
+  }
+
+  /**
+   * Every row as a plain object keyed by column name. Integers are `number`s when within
+   * `Number.MAX_SAFE_INTEGER`, else `bigint`s; DECIMALs are `number`s; timestamps and dates are `Date`s.
+   */
+  rows(): Promise<Record<string, unknown>[]> {
+    return this.withEngine((engine) => engine.convertedRows(this.sql, toJavaScript));
+  }
+
+  /** Writes the frame to a Parquet file (relative to `process.cwd()`), replacing it atomically; parent directories are created. */
+  writeParquet(file: string): Promise<void> {
+    return this.copyTo(file, "FORMAT parquet");
+  }
+
+  /** Writes the frame to a CSV file with a header row (`.gz` compresses it), replacing it atomically; parent directories are created. */
+  writeCsv(file: string): Promise<void> {
+    return this.copyTo(file, "FORMAT csv, HEADER true");
+  }
+
+  /** Removes the frame's temporary files once running methods finish; the frame cannot be used afterwards. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      abandoned.unregister(this);
+      await Promise.allSettled(this.running);
+      if (this.temporaryDirectory !== undefined) await removeTemporaryDirectory(this.temporaryDirectory);
+    })();
+    return this.closing;
+  }
+
+  /** Same as `close()`, for `await using frame = await defs.getTrainingData(…)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private async copyTo(file: string, options: string): Promise<void> {
+    const target = path.resolve(file);
+    await this.withEngine(async (engine) => {
+      await mkdir(path.dirname(target), { recursive: true });
+      // Written beside the target and renamed, so no reader sees half a file; the name keeps the
+      // target's extension because DuckDB picks the compression from it (`.csv.gz`).
+      const staged = path.join(path.dirname(target), `.mlforge-${randomBytes(6).toString("hex")}-${path.basename(target)}`);
+      try {
+        await engine.run(`COPY ${asSubquery(this.sql)} TO ${quoteLiteral(staged)} (${options})`);
+        await rename(staged, target);
+      } catch (error) {
+        await rm(staged, { force: true });
+        throw error;
+      }
+    });
+  }
+
+  private async withEngine<T>(work: (engine: Engine) => Promise<T>): Promise<T> {
+    if (this.closing !== undefined) throw new FeatureFrameClosedError();
+    const task = (async () => {
+      const engine = await Engine.open(this.engineOptions);
+      try {
+        return await work(engine);
+      } finally {
+        engine.close();
+      }
+    })();
+    this.running.add(task);
+    try {
+      return await task;
+    } finally {
+      this.running.delete(task);
+    }
+  }
+}

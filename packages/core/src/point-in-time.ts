@@ -1,0 +1,297 @@
+import path from "node:path";
+import { Engine, type Column, type EngineOptions } from "./engine";
+import { describeEntityFile, inferEntityColumns, writeEntityRows, type Entities, type EntityRelation } from "./entities";
+import { FeatureNotFoundError, TrainingDataError } from "./errors";
+import { errorMessage } from "./errors/error-message";
+import type { Feature } from "./feature";
+import { FeatureFrame } from "./feature-frame";
+import type { OfflineStore } from "./offline-store";
+import { storedFeaturePaths } from "./read-feature";
+import { quoteIdentifier, quoteLiteral } from "./sql";
+import { createTemporaryDirectory, removeTemporaryDirectory } from "./temporary-directory";
+
+/** Options of `Definitions.getTrainingData()`. */
+export interface TrainingDataOptions {
+  /** Names of the features to join; their value columns follow the entity columns in this order. */
+  features: readonly string[];
+  /** The entity rows: a `.parquet`, `.csv` or `.json` file path (relative to `process.cwd()`), or an array of row objects. */
+  entities: Entities;
+  /** The entity rows' event-time column; required when any selected feature has a timestamp. @default none (features are joined on keys alone) */
+  timestamp?: string;
+}
+
+/** What `getTrainingData` needs from a `Definitions`. */
+export interface TrainingDataContext {
+  /** Every defined feature. */
+  features: readonly Feature[];
+  /** Where the features were built. */
+  store: OfflineStore;
+  /** DuckDB settings, for the join and for the frame's engines. */
+  engineOptions: EngineOptions;
+}
+
+/** A selected feature with what its stored file holds. */
+interface StoredFeatureColumns {
+  feature: Feature;
+  file: string;
+  columns: Column[];
+  /** Output columns: every stored column but the keys and the timestamp. */
+  values: Column[];
+}
+
+const knownOptions = new Set(["features", "entities", "timestamp"]);
+
+/** Types an event time may have; anything else cannot be compared with a point in time. */
+const timeTypes = new Set(["DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE", "VARCHAR"]);
+const numericType = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL\(\d+,\s*\d+\))$/;
+
+const lower = (name: string) => name.toLowerCase();
+const quoted = (names: readonly string[]) => names.map((name) => `'${name}'`).join(", ");
+
+/** DuckDB resolves identifiers case-insensitively, so column lookups here do too. */
+function findColumn(columns: readonly Column[], name: string): Column | undefined {
+  return columns.find((column) => lower(column.name) === lower(name));
+}
+
+/** A column name for the query's own use that no user column has. */
+function hiddenName(base: string, taken: Set<string>): string {
+  let name = `__mlforge_${base}`;
+  while (taken.has(lower(name))) name = `_${name}`;
+  taken.add(lower(name));
+  return name;
+}
+
+function validateOptions(options: TrainingDataOptions): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TrainingDataError('getTrainingData takes an options object, for example { features: ["user_total_spend"], entities: "data/labels.parquet", timestamp: "event_time" }.');
+  }
+  const unknown = Object.keys(options).filter((key) => !knownOptions.has(key));
+  if (unknown.length > 0) {
+    throw new TrainingDataError(`getTrainingData has unknown option ${quoted(unknown)}. Known options: ${[...knownOptions].join(", ")}.`);
+  }
+  const { features, entities, timestamp } = options;
+  if (!Array.isArray(features) || features.length === 0) {
+    throw new TrainingDataError('getTrainingData needs at least one feature name in `features`, for example features: ["user_total_spend"].');
+  }
+  const invalid = features.find((name) => typeof name !== "string" || name === "");
+  if (invalid !== undefined) throw new TrainingDataError(`getTrainingData option 'features' holds ${JSON.stringify(invalid)}. List feature names (strings).`);
+  const repeated = features.find((name, index) => features.indexOf(name) !== index);
+  if (repeated !== undefined) throw new TrainingDataError(`Feature '${repeated}' is listed twice in 'features'. List each feature once.`);
+  if (!(typeof entities === "string" && entities.trim() !== "") && !Array.isArray(entities)) {
+    throw new TrainingDataError("getTrainingData needs `entities`: a path to a .parquet, .csv or .json file, or an array of row objects.");
+  }
+  if (timestamp !== undefined && (typeof timestamp !== "string" || timestamp.trim() === "")) {
+    throw new TrainingDataError('getTrainingData option `timestamp` must name the entity rows\' event-time column, for example timestamp: "event_time".');
+  }
+}
+
+/** The selected features, in the order asked; unknown names throw `FeatureNotFoundError` listing the available ones. */
+function selectFeatures(defined: readonly Feature[], names: readonly string[]): Feature[] {
+  const missing = names.filter((name) => !defined.some((item) => item.name === name));
+  if (missing.length > 0) throw new FeatureNotFoundError(missing, defined.map((item) => item.name));
+  return names.map((name) => defined.find((item) => item.name === name)!);
+}
+
+/** The stored file's columns, split into identity and values; a stale file (built from an older definition) throws. */
+async function describeFeature(engine: Engine, feature: Feature, file: string): Promise<StoredFeatureColumns> {
+  const columns = await engine.columns(`SELECT * FROM read_parquet(${quoteLiteral(file)})`);
+  const identity = [...feature.keys, ...(feature.timestamp === undefined ? [] : [feature.timestamp])];
+  const absent = identity.filter((name) => findColumn(columns, name) === undefined);
+  if (absent.length > 0) {
+    throw new TrainingDataError(
+      `Stored feature '${feature.name}' has no column ${quoted(absent)}, which its definition declares as ${feature.timestamp !== undefined && absent.includes(feature.timestamp) ? "key or timestamp" : "a key"}: ` +
+        `it was built from an older definition. Rebuild it: run \`mlforge build --features ${feature.name} --force\` or call \`await defs.build({ features: ["${feature.name}"], force: true })\`.`,
+    );
+  }
+  const values = columns.filter((column) => !identity.some((name) => lower(name) === lower(column.name)));
+  return { feature, file, columns, values };
+}
+
+/** Throws `TrainingDataError` naming every column the features need that the entity rows lack. */
+function checkEntityColumns(entities: EntityRelation, stored: readonly StoredFeatureColumns[], timestamp: string | undefined): void {
+  const entityList = entities.columns.map((column) => column.name).join(", ");
+  const timed = stored.filter(({ feature }) => feature.timestamp !== undefined);
+  if (timed.length > 0 && timestamp === undefined) {
+    throw new TrainingDataError(
+      `${timed.length === 1 ? "Feature" : "Features"} ${quoted(timed.map(({ feature }) => feature.name))} ${timed.length === 1 ? "has a timestamp" : "have timestamps"}, ` +
+        "so getTrainingData needs `timestamp`: the entity rows' event-time column, as of which feature values are joined " +
+        `(for example timestamp: "event_time"). Entity columns: ${entityList}.`,
+    );
+  }
+  const missing = new Map<string, string[]>();
+  for (const { feature } of stored) {
+    for (const key of feature.keys) {
+      if (findColumn(entities.columns, key) === undefined) missing.set(key, [...(missing.get(key) ?? []), feature.name]);
+    }
+  }
+  const items = [...missing].map(([key, features]) => `'${key}' (a key of ${features.length === 1 ? "feature" : "features"} ${quoted(features)})`);
+  const timestampMissing = timestamp !== undefined && findColumn(entities.columns, timestamp) === undefined;
+  if (timestampMissing) items.push(`'${timestamp}' (the \`timestamp\` option)`);
+  if (items.length > 0) {
+    throw new TrainingDataError(
+      `The ${entities.label} ${entities.label === "entity rows" ? "have" : "has"} no ${items.length === 1 ? "column" : "columns"} ${items.join(", ")}. Entity columns: ${entityList}. ` +
+        `Add ${items.length === 1 ? "it" : "them"} to the entity rows${timestampMissing ? ", or set `timestamp` to the entity rows' event-time column" : ""}.`,
+    );
+  }
+}
+
+/** Throws `TrainingDataError` when two output columns would share a name (DuckDB names are case-insensitive). */
+function checkClashes(entities: EntityRelation, stored: readonly StoredFeatureColumns[]): void {
+  const owners = new Map<string, { column: string; feature?: string }>();
+  for (const column of entities.columns) owners.set(lower(column.name), { column: column.name });
+  const clashes: string[] = [];
+  let withEntity = false;
+  let example = "";
+  for (const { feature, values } of stored) {
+    for (const column of values) {
+      const owner = owners.get(lower(column.name));
+      if (owner === undefined) {
+        owners.set(lower(column.name), { column: column.name, feature: feature.name });
+        continue;
+      }
+      example ||= `${column.name} AS ${feature.name}_${column.name}`;
+      if (owner.feature === undefined) {
+        withEntity = true;
+        clashes.push(`Column '${column.name}' of feature '${feature.name}' clashes with the entity column '${owner.column}'.`);
+      } else clashes.push(`Column '${column.name}' of feature '${feature.name}' clashes with column '${owner.column}' of feature '${owner.feature}'.`);
+    }
+  }
+  if (clashes.length > 0) {
+    throw new TrainingDataError(
+      `${clashes.join(" ")} Every output column needs its own name: rename the column in the feature's SELECT (for example \`SELECT …, ${example}\`) and rebuild it` +
+        `${withEntity ? ", or rename or drop the entity column" : ""}.`,
+    );
+  }
+}
+
+/** Throws `TrainingDataError` when an event-time column has a type that is not a point in time. */
+function checkTimeType(where: string, column: Column): void {
+  if (!timeTypes.has(column.type)) {
+    throw new TrainingDataError(
+      `${where} '${column.name}' is ${column.type}, which is not a point in time. Use a TIMESTAMP, TIMESTAMPTZ or DATE column, or ISO 8601 strings.`,
+    );
+  }
+}
+
+/** The as-of join of the features onto the entity rows, in entity order; see `getTrainingData`. */
+function trainingSql(entities: EntityRelation, stored: readonly StoredFeatureColumns[], timestamp: string | undefined): string {
+  const taken = new Set([...entities.columns, ...stored.flatMap((item) => item.columns)].map((column) => lower(column.name)));
+  const rowName = hiddenName("row", taken);
+  const timeName = hiddenName("time", taken);
+  const entityTime = timestamp === undefined ? undefined : findColumn(entities.columns, timestamp);
+  const e = quoteIdentifier("entities");
+  const column = (relation: string, name: string) => `${relation}.${quoteIdentifier(name)}`;
+
+  // Event times are compared as TIMESTAMPTZ (the engine's session is UTC, so a TIMESTAMP means UTC
+  // and ISO strings without an offset too), unless both sides already have the same type: then
+  // they are compared as they are, keeping nanoseconds and dates exact.
+  const castTime = (expression: string) => `CAST(${expression} AS TIMESTAMP WITH TIME ZONE)`;
+  const sameTimeType = (featureTime: Column) => entityTime !== undefined && entityTime.type === featureTime.type && entityTime.type !== "VARCHAR";
+  const needsEntityCast = stored.some(({ feature, columns }) => feature.timestamp !== undefined && !sameTimeType(findColumn(columns, feature.timestamp)!));
+
+  const entitySelect = [`*`, `row_number() OVER () AS ${quoteIdentifier(rowName)}`];
+  if (needsEntityCast) entitySelect.push(`${castTime(quoteIdentifier(entityTime!.name))} AS ${quoteIdentifier(timeName)}`);
+  // An empty OVER () numbers rows in scan order, which DuckDB preserves for a single table function.
+  const ctes = [`${e} AS (SELECT ${entitySelect.join(", ")} FROM ${entities.relation})`];
+  const joins: string[] = [];
+  const outputs = entities.columns.map((entityColumn) => column(e, entityColumn.name));
+
+  for (const [index, { feature, file, columns, values }] of stored.entries()) {
+    const f = quoteIdentifier(`feature_${index}`);
+    const keys = feature.keys.map((key) => findColumn(columns, key)!);
+    const select = [...keys.map((key) => quoteIdentifier(key.name)), ...values.map((value) => quoteIdentifier(value.name))];
+    const on = keys.map((key) => {
+      const entityKey = findColumn(entities.columns, key.name)!;
+      const left = column(e, entityKey.name);
+      // DuckDB compares numbers of any width, but VARCHAR against a number fails on the first
+      // non-number; TRY_CAST turns such a key into NULL, which matches nothing, as it should.
+      const compatible = entityKey.type === key.type || (numericType.test(entityKey.type) && numericType.test(key.type));
+      return `${compatible ? left : `TRY_CAST(${left} AS ${key.type})`} = ${column(f, key.name)}`;
+    });
+    if (feature.timestamp === undefined) {
+      joins.push(`LEFT JOIN ${f} ON ${on.join(" AND ")}`);
+    } else {
+      const featureTime = findColumn(columns, feature.timestamp)!;
+      const same = sameTimeType(featureTime);
+      select.push(`${same ? quoteIdentifier(featureTime.name) : castTime(quoteIdentifier(featureTime.name))} AS ${quoteIdentifier(timeName)}`);
+      const left = same ? column(e, entityTime!.name) : column(e, timeName);
+      // The latest feature row at or before the entity's time. ASOF matches no row for a NULL key
+      // or a NULL entity time (checked by the tests), so those entity rows get NULL values.
+      joins.push(`ASOF LEFT JOIN ${f} ON ${[...on, `${left} >= ${column(f, timeName)}`].join(" AND ")}`);
+    }
+    ctes.push(`${f} AS (SELECT ${select.join(", ")} FROM read_parquet(${quoteLiteral(file)}))`);
+    outputs.push(...values.map((value) => column(f, value.name)));
+  }
+
+  return [`WITH ${ctes.join(",\n")}`, `SELECT ${outputs.join(", ")}`, `FROM ${e}`, ...joins, `ORDER BY ${column(e, rowName)}`].join("\n");
+}
+
+/**
+ * Point-in-time correct training data: exactly one row per entity row, in the entity rows' order,
+ * with the entity columns first and then each feature's value columns. A feature with a timestamp
+ * contributes its latest row with the same keys and a time at or before the entity's time (none:
+ * NULLs); one without contributes the row with the same keys. Every problem that can be seen
+ * without running the join is reported before any work.
+ */
+export async function getTrainingData(context: TrainingDataContext, options: TrainingDataOptions): Promise<FeatureFrame> {
+  validateOptions(options);
+  const selected = selectFeatures(context.features, options.features);
+  await context.store.check();
+  const files = await storedFeaturePaths(context.store, options.features);
+
+  let temporaryDirectory: string | undefined;
+  const engine = await Engine.open(context.engineOptions);
+  try {
+    const stored: StoredFeatureColumns[] = [];
+    for (const [index, feature] of selected.entries()) stored.push(await describeFeature(engine, feature, files[index]!));
+
+    const rows = typeof options.entities === "string" ? undefined : options.entities;
+    const entityColumns = rows === undefined ? undefined : inferEntityColumns(rows);
+    let entities: EntityRelation =
+      rows === undefined ? await describeEntityFile(engine, options.entities as string) : { relation: "", columns: entityColumns!, label: "entity rows" };
+
+    checkEntityColumns(entities, stored, options.timestamp);
+    checkClashes(entities, stored);
+    const entityTime = options.timestamp === undefined ? undefined : findColumn(entities.columns, options.timestamp)!;
+    if (entityTime !== undefined && stored.some(({ feature }) => feature.timestamp !== undefined)) {
+      checkTimeType("Entity column", entityTime);
+      for (const { feature, columns } of stored) {
+        if (feature.timestamp !== undefined) checkTimeType(`Timestamp column of feature '${feature.name}',`, findColumn(columns, feature.timestamp)!);
+      }
+    }
+
+    if (rows !== undefined) {
+      // Beside DuckDB's spill files when the user chose a place for temporary data.
+      temporaryDirectory = await createTemporaryDirectory(context.engineOptions.tempDirectory);
+      entities = await writeEntityRows(engine, rows, entityColumns!, path.join(temporaryDirectory, "entities.parquet"));
+    }
+
+    if (entityTime?.type === "VARCHAR" && stored.some(({ feature }) => feature.timestamp !== undefined)) {
+      const time = quoteIdentifier(entityTime.name);
+      const [bad] = await engine.rows(
+        `SELECT ${time} AS value FROM ${entities.relation} WHERE ${time} IS NOT NULL AND TRY_CAST(${time} AS TIMESTAMP WITH TIME ZONE) IS NULL LIMIT 1`,
+      );
+      if (bad !== undefined) {
+        throw new TrainingDataError(
+          `Entity column '${entityTime.name}' holds '${String(bad.value)}', which is not an ISO 8601 time. Use times such as '2024-05-01T12:00:00Z' (no offset means UTC).`,
+        );
+      }
+    }
+
+    const sql = trainingSql(entities, stored, options.timestamp);
+    let schema: Column[];
+    try {
+      schema = await engine.columns(`SELECT * FROM (${sql})`);
+    } catch (error) {
+      throw new TrainingDataError(`DuckDB could not plan the training data query: ${errorMessage(error)}`, { cause: error });
+    }
+    const numRows =
+      rows !== undefined ? rows.length : Number((await engine.rows(`SELECT count(*)::BIGINT AS n FROM ${entities.relation}`))[0]?.n ?? 0);
+    return new FeatureFrame({ sql, schema, numRows, engineOptions: context.engineOptions, temporaryDirectory });
+  } catch (error) {
+    if (temporaryDirectory !== undefined) await removeTemporaryDirectory(temporaryDirectory);
+    throw error;
+  } finally {
+    engine.close();
+  }
+}
