@@ -1,0 +1,14 @@
+// One measurement in a fresh process, so that peak memory (maxRSS) belongs to that case alone.
+// Usage: node --import tsx measure.ts <case> '<json options>'; prints one JSON line { ms, peakRssMb }.
+import { cases } from "./cases";
+
+const [name, json] = process.argv.slice(2);
+const run = cases[name as keyof typeof cases];
+if (run === undefined) {
+  process.stderr.write(`Unknown case '${name}'. Cases: ${Object.keys(cases).join(", ")}.\n`);
+  process.exit(2);
+}
+const started = performance.now();
+await run(JSON.parse(json ?? "{}"));
+const ms = performance.now() - started;
+process.stdout.write(`${JSON.stringify({ ms, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
