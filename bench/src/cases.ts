@@ -10,6 +10,10 @@ export interface CaseOptions {
   data: string;
   /** A fresh directory the case may write into. */
   out: string;
+  /** A LocalStore directory holding the example's features built from `data` (training cases). */
+  store?: string;
+  /** A Parquet file of entity rows: user_id, event_time (training cases). */
+  entities?: string;
 }
 
 /** The example app's features, reading `data` (they take their source from MLFORGE_EXAMPLE_DATA at import). */
@@ -46,11 +50,97 @@ async function buildMlforge({ data, out }: CaseOptions): Promise<void> {
   await defs.build({ force: true });
 }
 
+/** The training set's three features: two lifetime ones joined on keys, one as of the entity's time. */
+export const TRAINING_FEATURES = ["user_total_spend", "user_avg_spend", "user_spend_7d"];
+
+const VALUES = "e.user_id, e.event_time, t.total_spend, t.transaction_count, a.avg_spend";
+
+/** Runs one raw training-set query in a fresh DuckDB and writes it to out/train.parquet. */
+async function rawTraining({ store, entities, out }: CaseOptions, body: (file: (name: string) => string) => string): Promise<void> {
+  await mkdir(out, { recursive: true });
+  const file = (name: string) => `read_parquet('${path.join(store!, `${name}.parquet`)}')`;
+  const instance = await DuckDBInstance.create(":memory:");
+  const connection = await instance.connect();
+  try {
+    await connection.run("SET TimeZone = 'UTC'");
+    await connection.run(
+      `COPY (WITH e AS (SELECT *, row_number() OVER () AS rn FROM read_parquet('${entities}')) ${body(file)}) TO '${path.join(out, "train.parquet")}' (FORMAT parquet)`,
+    );
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Raw plan 1: ASOF LEFT JOIN for the time-stamped feature. */
+function trainingAsof(options: CaseOptions): Promise<void> {
+  return rawTraining(options, (file) => `
+    SELECT ${VALUES}, s.spend_7d, s.transaction_count_7d
+    FROM e
+    LEFT JOIN ${file("user_total_spend")} t ON e.user_id = t.user_id
+    LEFT JOIN ${file("user_avg_spend")} a ON e.user_id = a.user_id
+    ASOF LEFT JOIN ${file("user_spend_7d")} s ON e.user_id = s.user_id AND e.event_time >= s.as_of
+    ORDER BY e.rn`);
+}
+
+/** Raw plan 2 (Feast's DuckDB store): join every earlier feature row, keep the latest per entity row with row_number(). */
+function trainingRank(options: CaseOptions): Promise<void> {
+  return rawTraining(options, (file) => `
+    , latest AS (
+      SELECT e.rn, s.spend_7d, s.transaction_count_7d
+      FROM e JOIN ${file("user_spend_7d")} s ON e.user_id = s.user_id AND s.as_of <= e.event_time
+      QUALIFY row_number() OVER (PARTITION BY e.rn ORDER BY s.as_of DESC) = 1
+    )
+    SELECT ${VALUES}, latest.spend_7d, latest.transaction_count_7d
+    FROM e
+    LEFT JOIN ${file("user_total_spend")} t ON e.user_id = t.user_id
+    LEFT JOIN ${file("user_avg_spend")} a ON e.user_id = a.user_id
+    LEFT JOIN latest ON e.rn = latest.rn
+    ORDER BY e.rn`);
+}
+
+/** mlforge: `getTrainingData(...).writeParquet(...)` over the same store and entities. */
+async function trainingMlforge({ data, store, entities, out }: CaseOptions): Promise<void> {
+  const defs = new Definitions({ name: "bench", features: await exampleFeatures(data), offlineStore: new LocalStore(store!) });
+  const frame = await defs.getTrainingData({ features: TRAINING_FEATURES, entities: entities!, timestamp: "event_time" });
+  try {
+    await frame.writeParquet(path.join(out, "train.parquet"));
+  } finally {
+    await frame.close();
+  }
+}
+
 /** Every case the runner can measure, by name. */
 export const cases = {
   "build-raw": buildRaw,
   "build-mlforge": buildMlforge,
+  "training-asof": trainingAsof,
+  "training-rank": trainingRank,
+  "training-mlforge": trainingMlforge,
 } satisfies Record<string, (options: CaseOptions) => Promise<void>>;
+
+/** Builds the example's features from `data` into a LocalStore at `store` (setup, not measured). */
+export async function buildStore(data: string, store: string): Promise<void> {
+  await new Definitions({ name: "bench", features: await exampleFeatures(data), offlineStore: new LocalStore(store) }).build();
+}
+
+/** Writes `count` deterministic entity rows (user_id, event_time) over the users and days of `data`. */
+export async function writeEntities(data: string, count: number, file: string): Promise<void> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const connection = await instance.connect();
+  try {
+    await connection.run(`
+      COPY (
+        WITH users AS (SELECT list(DISTINCT user_id ORDER BY user_id) AS ids, min(event_time) AS first, max(event_time) AS last FROM read_parquet('${data}'))
+        SELECT ids[(1 + hash(i, 'user') % len(ids))::BIGINT] AS user_id,
+               first + to_seconds((hash(i, 'time') % (epoch(last) - epoch(first))::BIGINT)::BIGINT) AS event_time
+        FROM range(${count}) AS r(i), users
+      ) TO '${file}' (FORMAT parquet)`);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
 
 /** Removes what a case wrote. */
 export async function clean(out: string): Promise<void> {

@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { generateTransactions } from "@mlforge/example/generate-transactions";
-import { clean } from "./cases";
+import { buildStore, clean, writeEntities } from "./cases";
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -19,10 +19,12 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     sizes: { type: "string" },
     runs: { type: "string" },
+    entities: { type: "string" },
   },
 });
 const sizes = (values.sizes ?? (values.quick ? "200000,1000000" : "1000000,10000000,30000000")).split(",").map(Number);
 const runs = Number(values.runs ?? (values.quick ? 3 : 5));
+const entityCounts = (values.entities ?? (values.quick ? "100000" : "100000,1000000,5000000")).split(",").map(Number);
 
 interface Measurement {
   ms: number;
@@ -35,6 +37,8 @@ interface Row {
   rows: number;
   mlforge: string;
   baselines: string[];
+  /** Entity rows, for training comparisons. */
+  entities?: number;
 }
 
 const median = (numbers: number[]) => {
@@ -66,7 +70,18 @@ const results: Array<Row & { medians: Record<string, Measurement>; ratio: number
 
 for (const rows of sizes) {
   const data = await dataset(rows);
-  const comparisons: Row[] = [{ name: "build (LocalStore)", rows, mlforge: "build-mlforge", baselines: ["build-raw"] }];
+  const store = path.join(benchRoot, "data", `store-${rows}`);
+  await buildStore(data, store);
+  const entityFiles = new Map<number, string>();
+  for (const count of entityCounts) {
+    const file = path.join(benchRoot, "data", `entities-${rows}-${count}.parquet`);
+    if (!(await stat(file).catch(() => undefined))) await writeEntities(data, count, file);
+    entityFiles.set(count, file);
+  }
+  const comparisons: Row[] = [
+    { name: "build (LocalStore)", rows, mlforge: "build-mlforge", baselines: ["build-raw"] },
+    ...entityCounts.map((count) => ({ name: `training data, ${count.toLocaleString("en-US")} entity rows`, rows, entities: count, mlforge: "training-mlforge", baselines: ["training-asof", "training-rank"] })),
+  ];
   for (const comparison of comparisons) {
     const cases = [...comparison.baselines, comparison.mlforge];
     const samples: Record<string, Measurement[]> = Object.fromEntries(cases.map((name) => [name, []]));
@@ -75,7 +90,7 @@ for (const rows of sizes) {
       for (const name of index % 2 === 0 ? cases : [...cases].reverse()) {
         const out = path.join(os.tmpdir(), `mlforge-bench-${process.pid}-${name}`);
         await clean(out);
-        samples[name]!.push(await measure(name, { data, out }));
+        samples[name]!.push(await measure(name, { data, out, store, entities: comparison.entities === undefined ? undefined : entityFiles.get(comparison.entities) }));
         await clean(out);
       }
     }
@@ -98,12 +113,13 @@ const table = [
   "",
   `${stamp}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GiB, Node ${machine.node}; median of ${runs} alternating runs, each in a fresh process; peak memory is the largest maxRSS.`,
   "",
-  "| comparison | transactions | mlforge | baseline | ratio | mlforge peak | baseline peak | peak difference |",
-  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  "| comparison | transactions | mlforge | baselines (fastest first) | ratio to fastest | mlforge peak | fastest baseline peak | peak difference |",
+  "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
   ...results.map((row) => {
     const ours = row.medians[row.mlforge]!;
     const theirs = row.medians[row.fastestBaseline]!;
-    return `| ${row.name} | ${row.rows.toLocaleString("en-US")} | ${ours.ms.toFixed(0)} ms | ${row.fastestBaseline} ${theirs.ms.toFixed(0)} ms | ${row.ratio.toFixed(3)}× | ${ours.peakRssMb.toFixed(0)} MB | ${theirs.peakRssMb.toFixed(0)} MB | ${(ours.peakRssMb - theirs.peakRssMb).toFixed(0)} MB |`;
+    const baselines = [...row.baselines].sort((a, b) => row.medians[a]!.ms - row.medians[b]!.ms).map((name) => `${name} ${row.medians[name]!.ms.toFixed(0)} ms`);
+    return `| ${row.name} | ${row.rows.toLocaleString("en-US")} | ${ours.ms.toFixed(0)} ms | ${baselines.join(", ")} | ${row.ratio.toFixed(3)}× | ${ours.peakRssMb.toFixed(0)} MB | ${theirs.peakRssMb.toFixed(0)} MB | ${(ours.peakRssMb - theirs.peakRssMb).toFixed(0)} MB |`;
   }),
   "",
 ].join("\n");

@@ -45,6 +45,11 @@ function quote(value: string): string {
 }
 
 /** The query producing the transactions: every draw is DuckDB's deterministic `hash()` of (row, seed, purpose). */
+/** Digits of the largest index below `count`, at least `minimum`. */
+function idWidth(count: number, minimum: number): number {
+  return Math.max(minimum, String(count - 1).length);
+}
+
 function transactionsSql(rows: number, seed: number, users: number, products: number): string {
   const heavyUsers = Math.max(1, Math.round(users * 0.05));
   return `
@@ -80,8 +85,9 @@ function transactionsSql(rows: number, seed: number, users: number, products: nu
     )
     SELECT
       row_number() OVER (ORDER BY event_time, i) AS transaction_id,
-      'user_' || lpad(user_index::VARCHAR, 5, '0') AS user_id,
-      'prod_' || lpad(product_index::VARCHAR, 4, '0') AS product_id,
+      -- lpad truncates longer strings, so the width grows with the count: ids never collide.
+      'user_' || lpad(user_index::VARCHAR, ${idWidth(users, 5)}, '0') AS user_id,
+      'prod_' || lpad(product_index::VARCHAR, ${idWidth(products, 4)}, '0') AS product_id,
       round(price * quantity * CASE WHEN discounted THEN 0.8 ELSE 1 END, 2)::DECIMAL(10, 2) AS amount,
       event_time
     FROM picked JOIN prices USING (product_index)
