@@ -1,0 +1,194 @@
+import { StoreAccessError } from "@mlforge/core";
+
+/** The IAM actions S3Store uses; nothing it does needs s3:DeleteObject. */
+export type S3Action = "s3:ListBucket" | "s3:GetObject" | "s3:PutObject";
+
+/** What S3Store was doing when a request failed, so that the message can say how to fix it. */
+export interface S3RequestContext {
+  bucket: string;
+  /** The IAM action the failed request needs. */
+  action: S3Action;
+  /** The object key the request was about; absent for listings. */
+  key?: string;
+  /** The prefix a listing asked for ("" for the whole bucket). */
+  prefix?: string;
+  /** Where requests go, for messages: the `endpoint` option or "Amazon S3 (region …)". */
+  endpoint: string;
+  /** The region the client signs for, when known. */
+  region: string | undefined;
+  /** Where the credentials come from. */
+  credentials: "option" | "client" | "chain";
+  /** True inside `check()`: the message then starts with the bucket sentence. */
+  check: boolean;
+}
+
+/** The fields of an AWS SDK v3 error (or a Node network error) that the messages rely on. */
+interface ErrorShape {
+  name?: string;
+  code?: string;
+  Code?: string;
+  message?: string;
+  Region?: string;
+  Endpoint?: string;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { statusCode?: number; headers?: Record<string, string | undefined> };
+  errors?: unknown[];
+  cause?: unknown;
+}
+
+const CREDENTIAL_CODES = new Set([
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "ExpiredToken",
+  "InvalidToken",
+  "TokenRefreshRequired",
+  "InvalidClientTokenId",
+  "UnrecognizedClientException",
+]);
+
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "ETIMEDOUT", "ECONNABORTED"]);
+
+/** The bucket sentence every failed `check()` starts with (the wording users of the Python original know). */
+export function bucketSentence(bucket: string): string {
+  return `Bucket '${bucket}' does not exist or is not accessible. Ensure the bucket is created and credentials have appropriate permissions.`;
+}
+
+function shape(error: unknown): ErrorShape {
+  return typeof error === "object" && error !== null ? (error as ErrorShape) : { message: String(error) };
+}
+
+/** The S3 error code (`NoSuchBucket`, `AccessDenied`…) or Node's network code (`ECONNREFUSED`). */
+export function s3ErrorCode(error: unknown): string | undefined {
+  const value = shape(error);
+  if (value.Code !== undefined) return value.Code;
+  if (value.code !== undefined && NETWORK_CODES.has(value.code)) return value.code;
+  // Node 20 reports a failed connection to a host with several addresses as an AggregateError.
+  for (const inner of [...(value.errors ?? []), value.cause]) {
+    const code = shape(inner).code;
+    if (code !== undefined && NETWORK_CODES.has(code)) return code;
+  }
+  if (value.name !== undefined && value.name !== "Error" && value.name !== "Unknown") return value.name;
+  // The SDK's retry layer re-wraps an error from another realm (a vm sandbox, as under Jest) keeping only its text.
+  const named = /\b(E[A-Z_]{4,})\b/.exec(value.message ?? "")?.[1];
+  if (named !== undefined && NETWORK_CODES.has(named)) return named;
+  return value.code;
+}
+
+/** The HTTP status S3 answered with, when the request got that far. */
+export function s3Status(error: unknown): number | undefined {
+  const value = shape(error);
+  return value.$metadata?.httpStatusCode ?? value.$response?.statusCode;
+}
+
+/** True when S3 says the object is not there (GetObject's NoSuchKey, HeadObject's bare 404). */
+export function isNotFound(error: unknown): boolean {
+  const code = s3ErrorCode(error);
+  return code === "NoSuchKey" || code === "NotFound" || (s3Status(error) === 404 && code !== "NoSuchBucket");
+}
+
+/** True when S3 refused the request for lack of permission (a HEAD's 403 has no body, hence no code). */
+export function isAccessDenied(error: unknown): boolean {
+  const code = s3ErrorCode(error);
+  if (code === "AccessDenied" || code === "AllAccessDisabled") return true;
+  return s3Status(error) === 403 && (code === undefined || code === "Forbidden" || code === "403" || code === "UnknownError");
+}
+
+function bucketRegion(error: ErrorShape): string | undefined {
+  const header = error.$response?.headers?.["x-amz-bucket-region"];
+  if (header) return header;
+  if (error.Region) return error.Region;
+  const expecting = /expecting '([a-z0-9-]+)'/.exec(error.message ?? "");
+  if (expecting) return expecting[1];
+  const endpoint = /s3[.-]([a-z]{2}-[a-z]+-\d)\.amazonaws/.exec(error.Endpoint ?? "");
+  return endpoint?.[1];
+}
+
+function isRegionError(error: ErrorShape, code: string | undefined, status: number | undefined): boolean {
+  if (code === "PermanentRedirect" || code === "IllegalLocationConstraintException" || code === "301" || status === 301) return true;
+  return code === "AuthorizationHeaderMalformed" && bucketRegion(error) !== undefined;
+}
+
+function credentialSource(context: S3RequestContext): string {
+  if (context.credentials === "option") return "the 'credentials' option passed to S3Store";
+  if (context.credentials === "client") return "the S3Client passed as the 'client' option";
+  const environment = process.env.AWS_ACCESS_KEY_ID
+    ? " AWS_ACCESS_KEY_ID is set in this environment, so the environment variables are the ones in use."
+    : process.env.AWS_PROFILE
+      ? ` AWS_PROFILE is '${process.env.AWS_PROFILE}'.`
+      : "";
+  return (
+    "the AWS SDK's default chain: the AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN environment variables, " +
+    "then the profile named by AWS_PROFILE (else 'default') in ~/.aws/credentials and ~/.aws/config (SSO included), " +
+    `then container and instance roles.${environment}`
+  );
+}
+
+function target(context: S3RequestContext): { text: string; arn: string; hint: string } {
+  if (context.key !== undefined) {
+    return { text: `'s3://${context.bucket}/${context.key}'`, arn: `arn:aws:s3:::${context.bucket}/${context.key}`, hint: "" };
+  }
+  const prefix = context.prefix ?? "";
+  return {
+    text: prefix === "" ? `bucket '${context.bucket}' (whole bucket)` : `prefix '${prefix}' of bucket '${context.bucket}'`,
+    arn: `arn:aws:s3:::${context.bucket}`,
+    hint: prefix === "" ? "" : ` (with a StringLike condition on s3:prefix such as '${prefix.split("/")[0]}/*' if you limit listing)`,
+  };
+}
+
+function detail(error: unknown, context: S3RequestContext): string {
+  const value = shape(error);
+  const code = s3ErrorCode(error);
+  const status = s3Status(error);
+  const about = target(context);
+
+  if (code === "NoSuchBucket") {
+    return `${context.endpoint} has no bucket '${context.bucket}' (NoSuchBucket). Create it (for example: aws s3 mb s3://${context.bucket}) or correct the 'bucket' option.`;
+  }
+  if (isRegionError(value, code, status)) {
+    const actual = bucketRegion(value);
+    const configured = context.region === undefined ? "(none)" : `'${context.region}'`;
+    return actual === undefined
+      ? `The bucket is in another region than the configured ${configured} (${code ?? status}). Pass the bucket's region as the 'region' option.`
+      : `The bucket is in region '${actual}' but the store is configured for region ${configured} (${code ?? status}). Pass region: '${actual}' to S3Store or set AWS_REGION=${actual}.`;
+  }
+  if (code !== undefined && CREDENTIAL_CODES.has(code)) {
+    const expired = code === "ExpiredToken" || code === "TokenRefreshRequired" ? " The session token has expired: refresh the credentials (for example: aws sso login)." : "";
+    return (
+      `S3 rejected the credentials (${code}).${expired} They come from ${credentialSource(context)} ` +
+      "Check the access key id, the secret access key and, for temporary credentials, the session token."
+    );
+  }
+  if (code === "CredentialsProviderError") {
+    return (
+      "No AWS credentials were found. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a profile with AWS_PROFILE " +
+      "(aws configure, aws sso login), run with an IAM role, or pass the 'credentials' option."
+    );
+  }
+  if (/region is missing/i.test(value.message ?? "")) {
+    return "No AWS region is configured. Pass region (for example region: 'us-west-2') to S3Store or set AWS_REGION.";
+  }
+  if (code === "RequestTimeTooSkewed") {
+    return "S3 refused the request because this machine's clock is off by more than 15 minutes (RequestTimeTooSkewed). Synchronise the clock (NTP).";
+  }
+  if (isAccessDenied(error)) {
+    return (
+      `Access denied: these credentials may not perform ${context.action} on ${about.text}. ` +
+      `Allow ${context.action} on ${about.arn}${about.hint} in their IAM policy (see the IAM policies in the @mlforge/store-s3 README).`
+    );
+  }
+  if (code === "TimeoutError" || code === "ETIMEDOUT" || code === "RequestTimeout") {
+    return `${context.endpoint} did not answer in time (${code}). Check the 'endpoint' option, the network and any proxy between here and S3.`;
+  }
+  if (code !== undefined && NETWORK_CODES.has(code)) {
+    return `Could not connect to ${context.endpoint} (${code}). Check the 'endpoint' option and that the server is running and reachable from here.`;
+  }
+  const said = value.message && value.message !== code && value.message !== "UnknownError" ? `: ${value.message.replace(/\.+$/, "")}` : "";
+  return `S3 answered ${code ?? "an error"}${status === undefined ? "" : ` (HTTP ${status})`} to ${context.action} on ${about.text}${said}.`;
+}
+
+/** Turns an S3 or network failure into a `StoreAccessError` that says what is wrong and how to fix it, keeping the SDK error as `cause`. */
+export function s3AccessError(error: unknown, context: S3RequestContext): StoreAccessError {
+  const message = detail(error, context);
+  const lead = context.check || s3ErrorCode(error) === "NoSuchBucket" ? `${bucketSentence(context.bucket)} ` : "";
+  return new StoreAccessError(`${lead}${message}`, { cause: error });
+}

@@ -1,0 +1,383 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  AbortMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  paginateListObjectsV2,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { assertFeatureName, FEATURE_NAME_PATTERN, StoreAccessError, type OfflineStore, type StoredFeature } from "@mlforge/core";
+import { isAccessDenied, isNotFound, s3AccessError, s3ErrorCode, type S3Action } from "./s3-access-error";
+
+/** Options of `new S3Store()`. */
+export interface S3StoreOptions {
+  /** Name of the bucket holding the features (without `s3://`). */
+  bucket: string;
+  /** Key prefix inside the bucket; `"prod/features"`, `"prod/features/"` and `"/prod/features"` are the same. @default "" (the bucket root) */
+  prefix?: string;
+  /** AWS region of the bucket. @default the SDK's chain (AWS_REGION, the profile's region); "us-east-1" when `endpoint` is set */
+  region?: string;
+  /** URL of an S3-compatible server (MinIO, Cloudflare R2, Ceph…). @default Amazon S3 */
+  endpoint?: string;
+  /** Address buckets as `endpoint/bucket/key` rather than `bucket.endpoint/key`. @default true when `endpoint` is set, else false */
+  forcePathStyle?: boolean;
+  /** Static credentials or a credential provider. @default the SDK's chain (environment, AWS_PROFILE, SSO, container and instance roles) */
+  credentials?: S3ClientConfig["credentials"];
+  /** A ready S3Client; then `region`, `endpoint`, `forcePathStyle` and `credentials` must not be given. @default a client built from the options above */
+  client?: S3Client;
+  /** Size of each part of a multipart upload, in bytes; files larger than this are uploaded in parts. Minimum 5 MiB. @default 8 MiB */
+  partSize?: number;
+  /** How many parts upload at once (memory use is about partSize × queueSize). @default 4 */
+  queueSize?: number;
+  /** Directory where downloaded features are cached, keyed by their ETag. @default `<os.tmpdir()>/mlforge-s3-cache` */
+  cacheDirectory?: string;
+}
+
+const MIB = 1024 * 1024;
+const METADATA_DIR = "_metadata";
+const KNOWN_OPTIONS = ["bucket", "prefix", "region", "endpoint", "forcePathStyle", "credentials", "client", "partSize", "queueSize", "cacheDirectory"];
+const CLIENT_OPTIONS = ["region", "endpoint", "forcePathStyle", "credentials"] as const;
+/** Total time allowed for one small request (a listing, a metadata document, a HEAD) before it is retried. */
+const SMALL_REQUEST_TIMEOUT_MS = 10_000;
+const SMALL = { requestTimeout: SMALL_REQUEST_TIMEOUT_MS };
+const PARQUET_TYPE = "application/vnd.apache.parquet";
+
+function invalid(message: string): StoreAccessError {
+  return new StoreAccessError(message);
+}
+
+function validate(options: S3StoreOptions): void {
+  if (typeof options !== "object" || options === null) {
+    throw invalid('S3Store needs an options object, for example new S3Store({ bucket: "mlforge-features", prefix: "prod/features" }).');
+  }
+  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.includes(key));
+  if (unknown.length > 0) {
+    throw invalid(`S3Store has unknown option ${unknown.map((key) => `'${key}'`).join(", ")}. Known options: ${KNOWN_OPTIONS.join(", ")}.`);
+  }
+  const { bucket } = options;
+  if (typeof bucket !== "string" || bucket.trim() === "") {
+    throw invalid('S3Store needs a bucket, for example new S3Store({ bucket: "mlforge-features" }).');
+  }
+  if (bucket.startsWith("s3://") || bucket.includes("/")) {
+    throw invalid(`S3Store option bucket is '${bucket}'; give the bare bucket name and put the path in 'prefix', for example { bucket: "mlforge-features", prefix: "prod/features" }.`);
+  }
+  if (options.prefix !== undefined && typeof options.prefix !== "string") {
+    throw invalid(`S3Store option prefix must be a string such as "prod/features", not ${typeof options.prefix}.`);
+  }
+  if (options.client !== undefined) {
+    const clashing = CLIENT_OPTIONS.filter((key) => options[key] !== undefined);
+    if (clashing.length > 0) {
+      throw invalid(`S3Store got a ready 'client' and also ${clashing.map((key) => `'${key}'`).join(", ")}. Configure those on the S3Client, or drop 'client'.`);
+    }
+    if (typeof options.client.send !== "function") throw invalid("S3Store option client must be an S3Client from @aws-sdk/client-s3.");
+  }
+  if (options.partSize !== undefined && !(Number.isInteger(options.partSize) && options.partSize >= 5 * MIB)) {
+    throw invalid(`S3Store option partSize is ${String(options.partSize)}; S3 needs parts of at least 5 MiB (${5 * MIB} bytes).`);
+  }
+  if (options.queueSize !== undefined && !(Number.isInteger(options.queueSize) && options.queueSize >= 1)) {
+    throw invalid(`S3Store option queueSize is ${String(options.queueSize)}; give a whole number of at least 1.`);
+  }
+  if (options.cacheDirectory !== undefined && (typeof options.cacheDirectory !== "string" || options.cacheDirectory === "")) {
+    throw invalid("S3Store option cacheDirectory must be a directory path.");
+  }
+}
+
+/** `"/prod//features/"` → `"prod/features"`. */
+function normalizePrefix(prefix: string): string {
+  return prefix.split("/").filter((part) => part !== "").join("/");
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/**
+ * An offline store in an Amazon S3 bucket or on any S3-compatible server:
+ * `s3://<bucket>/<prefix>/<feature>.parquet` and `.../_metadata/<feature>.json`. Uploads stream
+ * from disk (multipart above `partSize`) and S3 publishes each object whole, so a reader never
+ * sees a partial feature. Reads download into a local cache keyed by the object's ETag.
+ * Needs s3:ListBucket plus s3:PutObject to build and s3:GetObject to read; never s3:DeleteObject.
+ */
+export class S3Store implements OfflineStore {
+  /** `s3://<bucket>/<prefix>`. */
+  readonly location: string;
+  /** The bucket name. */
+  readonly bucket: string;
+  /** The normalised prefix, without leading or trailing slash ("" for the bucket root). */
+  readonly prefix: string;
+  /** The S3 client every request goes through. */
+  readonly client: S3Client;
+  private readonly keyPrefix: string;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+  private readonly cacheDirectory: string;
+  private readonly endpoint: string | undefined;
+  private readonly credentialSource: "option" | "client" | "chain";
+  private checked: Promise<void> | undefined;
+
+  constructor(options: S3StoreOptions) {
+    validate(options);
+    this.bucket = options.bucket;
+    this.prefix = normalizePrefix(options.prefix ?? "");
+    this.keyPrefix = this.prefix === "" ? "" : `${this.prefix}/`;
+    this.location = `s3://${this.bucket}${this.prefix === "" ? "" : `/${this.prefix}`}`;
+    this.partSize = options.partSize ?? 8 * MIB;
+    this.queueSize = options.queueSize ?? 4;
+    this.endpoint = options.endpoint;
+    this.credentialSource = options.client !== undefined ? "client" : options.credentials !== undefined ? "option" : "chain";
+    this.client = options.client ?? S3Store.createClient(options);
+    const scope = createHash("sha256").update(`${options.endpoint ?? "aws"}\n${this.bucket}\n${this.prefix}`).digest("hex").slice(0, 12);
+    this.cacheDirectory = path.join(path.resolve(options.cacheDirectory ?? path.join(tmpdir(), "mlforge-s3-cache")), `${this.bucket}-${scope}`);
+  }
+
+  private static createClient(options: S3StoreOptions): S3Client {
+    const custom = options.endpoint !== undefined;
+    const config: S3ClientConfig = {
+      // Bounded failures: three attempts, each with a connection timeout; small requests also get a total timeout (SMALL).
+      maxAttempts: 3,
+      requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, socketTimeout: 30_000, throwOnRequestTimeout: true }),
+      forcePathStyle: options.forcePathStyle ?? custom,
+    };
+    if (options.region !== undefined) config.region = options.region;
+    else if (custom) config.region = "us-east-1";
+    if (options.endpoint !== undefined) config.endpoint = options.endpoint;
+    if (options.credentials !== undefined) config.credentials = options.credentials;
+    if (custom) {
+      // S3-compatible servers often cannot read the aws-chunked bodies that carry the SDK's default CRC32 trailers.
+      config.requestChecksumCalculation = "WHEN_REQUIRED";
+      config.responseChecksumValidation = "WHEN_REQUIRED";
+    }
+    return new S3Client(config);
+  }
+
+  private featureKey(name: string): string {
+    assertFeatureName(name);
+    return `${this.keyPrefix}${name}.parquet`;
+  }
+
+  private metadataKey(name: string): string {
+    assertFeatureName(name);
+    return `${this.keyPrefix}${METADATA_DIR}/${name}.json`;
+  }
+
+  private async region(): Promise<string | undefined> {
+    try {
+      return await this.client.config.region();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Wraps a failed request in a `StoreAccessError` naming the action and the key or prefix. */
+  private async fail(error: unknown, action: S3Action, about: { key?: string; prefix?: string }, check = false): Promise<StoreAccessError> {
+    const region = await this.region();
+    return s3AccessError(error, {
+      bucket: this.bucket,
+      action,
+      ...about,
+      endpoint: this.endpoint ?? (this.credentialSource === "client" ? "the S3Client's endpoint" : `Amazon S3 (region ${region ?? "unknown"})`),
+      region,
+      credentials: this.credentialSource,
+      check,
+    });
+  }
+
+  /**
+   * Proves access by listing the store's prefix (one key at most): that needs only s3:ListBucket
+   * for this prefix, where HeadBucket would need it for the whole bucket. Success is remembered.
+   */
+  async check(): Promise<void> {
+    this.checked ??= this.probe().catch((error: unknown) => {
+      this.checked = undefined;
+      throw error;
+    });
+    return this.checked;
+  }
+
+  private async probe(): Promise<void> {
+    try {
+      await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyPrefix || undefined, MaxKeys: 1 }), SMALL);
+    } catch (error) {
+      throw await this.fail(error, "s3:ListBucket", { prefix: this.keyPrefix }, true);
+    }
+  }
+
+  /** True when `key` exists, asked with s3:ListBucket (a denied GET cannot tell a missing object from a forbidden one). */
+  private async exists(key: string): Promise<boolean> {
+    const listing = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key, MaxKeys: 1 }), SMALL);
+    return listing.Contents?.some((entry) => entry.Key === key) ?? false;
+  }
+
+  /** Handles a failed read of `key`: undefined when the object is missing, else a clear error. */
+  private async missingOr(error: unknown, key: string): Promise<undefined> {
+    if (isNotFound(error)) return undefined;
+    // Without s3:GetObject, S3 answers 403 even for a missing object; listing tells the two apart.
+    if (isAccessDenied(error) && !(await this.exists(key).catch(() => true))) return undefined;
+    throw await this.fail(error, "s3:GetObject", { key });
+  }
+
+  async stagingPath(name: string): Promise<string> {
+    assertFeatureName(name);
+    await this.check();
+    return path.join(tmpdir(), `mlforge-s3-${name}-${process.pid}-${randomBytes(6).toString("hex")}.parquet`);
+  }
+
+  async putFeature(name: string, stagedFile: string): Promise<StoredFeature> {
+    const key = this.featureKey(name);
+    await this.check();
+    try {
+      const { size } = await stat(stagedFile).catch((error: unknown) => {
+        throw new StoreAccessError(`S3Store could not read the staged file '${stagedFile}' (${errorCode(error) ?? String(error)}). Write the feature to store.stagingPath() first.`, {
+          cause: error,
+        });
+      });
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: this.bucket, Key: key, Body: createReadStream(stagedFile), ContentType: PARQUET_TYPE },
+        partSize: this.partSize,
+        queueSize: this.queueSize,
+        // The store aborts a failed multipart upload itself: Upload's own abort would replace the
+        // error that made the upload fail with the abort's error when the abort fails too.
+        leavePartsOnError: true,
+      });
+      try {
+        await upload.done();
+      } catch (error) {
+        const failure = await this.fail(error, "s3:PutObject", { key });
+        const leftover = await this.abortUpload(key, upload.uploadId);
+        throw leftover === undefined ? failure : new StoreAccessError(`${failure.message} ${leftover}`, { cause: error });
+      }
+      return { uri: `s3://${this.bucket}/${key}`, bytes: size };
+    } finally {
+      await rm(stagedFile, { force: true });
+    }
+  }
+
+  /** Aborts a failed multipart upload so that its parts stop costing storage; says what to do when that fails. */
+  private async abortUpload(key: string, uploadId: string | undefined): Promise<string | undefined> {
+    if (uploadId === undefined) return undefined;
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), SMALL);
+      return undefined;
+    } catch (error) {
+      return (
+        `Its incomplete multipart upload could not be aborted (${s3ErrorCode(error) ?? String(error)}): its parts stay in the bucket, unseen, until aborted. ` +
+        `Allow s3:AbortMultipartUpload on arn:aws:s3:::${this.bucket}/${key}, or give the bucket a lifecycle rule that aborts incomplete multipart uploads.`
+      );
+    }
+  }
+
+  async getFeaturePath(name: string): Promise<string | undefined> {
+    const key = this.featureKey(name);
+    await this.check();
+    let head;
+    try {
+      head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), SMALL);
+    } catch (error) {
+      return this.missingOr(error, key);
+    }
+    if (head.ETag !== undefined) {
+      const cached = this.cachePath(name, head.ETag);
+      const info = await stat(cached).catch(() => undefined);
+      if (info?.isFile() && info.size === head.ContentLength) return cached;
+    }
+    return this.download(name, key);
+  }
+
+  private cachePath(name: string, etag: string): string {
+    return path.join(this.cacheDirectory, `${name}-${etag.replace(/[^A-Za-z0-9-]/g, "")}.parquet`);
+  }
+
+  /** Downloads `key` beside its cache path and renames it into place, then drops older cached versions of the feature. */
+  private async download(name: string, key: string): Promise<string | undefined> {
+    await mkdir(this.cacheDirectory, { recursive: true }).catch((error: unknown) => {
+      throw new StoreAccessError(`S3Store could not create its cache directory '${this.cacheDirectory}' (${errorCode(error) ?? String(error)}). Pass a writable cacheDirectory.`, {
+        cause: error,
+      });
+    });
+    let response;
+    try {
+      response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      return this.missingOr(error, key);
+    }
+    // Named by the ETag of what was actually downloaded, in case the object changed since the HEAD.
+    const target = this.cachePath(name, response.ETag ?? randomBytes(8).toString("hex"));
+    const temporary = `${target}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+    try {
+      await pipeline(response.Body as Readable, createWriteStream(temporary));
+      const { size } = await stat(temporary);
+      if (response.ContentLength !== undefined && size !== response.ContentLength) {
+        throw new StoreAccessError(`S3Store downloaded ${size} of ${response.ContentLength} bytes of 's3://${this.bucket}/${key}'. The connection broke; try again.`);
+      }
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      if (error instanceof StoreAccessError) throw error;
+      throw await this.fail(error, "s3:GetObject", { key });
+    }
+    await this.dropStaleVersions(name, target);
+    return target;
+  }
+
+  private async dropStaleVersions(name: string, current: string): Promise<void> {
+    const entries = await readdir(this.cacheDirectory).catch(() => [] as string[]);
+    // Feature names have no "-", so "<name>-" matches only versions of this feature (and never a ".tmp" download in flight).
+    const stale = entries.filter((entry) => entry.startsWith(`${name}-`) && entry.endsWith(".parquet") && path.join(this.cacheDirectory, entry) !== current);
+    await Promise.all(stale.map((entry) => rm(path.join(this.cacheDirectory, entry), { force: true })));
+  }
+
+  async getMetadata(name: string): Promise<string | undefined> {
+    const key = this.metadataKey(name);
+    await this.check();
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), SMALL);
+      return await response.Body!.transformToString("utf8");
+    } catch (error) {
+      return this.missingOr(error, key);
+    }
+  }
+
+  async putMetadata(name: string, document: string): Promise<void> {
+    const key = this.metadataKey(name);
+    await this.check();
+    try {
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: document, ContentType: "application/json; charset=utf-8" }),
+        SMALL,
+      );
+    } catch (error) {
+      throw await this.fail(error, "s3:PutObject", { key });
+    }
+  }
+
+  async listMetadata(): Promise<string[]> {
+    await this.check();
+    const prefix = `${this.keyPrefix}${METADATA_DIR}/`;
+    const names: string[] = [];
+    try {
+      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: prefix })) {
+        for (const entry of page.Contents ?? []) {
+          const rest = entry.Key?.slice(prefix.length) ?? "";
+          if (!rest.endsWith(".json")) continue;
+          const name = rest.slice(0, -".json".length);
+          if (FEATURE_NAME_PATTERN.test(name)) names.push(name);
+        }
+      }
+    } catch (error) {
+      throw await this.fail(error, "s3:ListBucket", { prefix });
+    }
+    return names.sort();
+  }
+}

@@ -1,0 +1,308 @@
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { HeadBucketCommand } from "@aws-sdk/client-s3";
+import { BuildError, Definitions, StoreAccessError } from "@mlforge/core";
+import { S3Store } from "@mlforge/store-s3";
+import { IamGateway, type IamPolicy } from "./support/iam-gateway";
+import { duckdb, literal, userTotalSpend, writeTransactions } from "./support/fixtures";
+import { plainClient, removeStagedFiles, S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server";
+
+// The bucket of storage-backends.md, so that its policies apply word for word.
+const BUCKET = "mlforge-features";
+const SENTENCE = `Bucket '${BUCKET}' does not exist or is not accessible. Ensure the bucket is created and credentials have appropriate permissions.`;
+
+jest.setTimeout(30_000);
+
+/** storage-backends.md, "IAM Policy". */
+const FULL: IamPolicy = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Sid: "mlforgeFeatureStoreAccess",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
+      Resource: ["arn:aws:s3:::mlforge-features", "arn:aws:s3:::mlforge-features/*"],
+    },
+  ],
+};
+
+/** storage-backends.md, "Read-Only Access". */
+const READ_ONLY: IamPolicy = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Sid: "mlforgeFeatureStoreReadOnly",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:ListBucket"],
+      Resource: ["arn:aws:s3:::mlforge-features", "arn:aws:s3:::mlforge-features/*"],
+    },
+  ],
+};
+
+/** storage-backends.md, "Write-Only Access". */
+const WRITE_ONLY: IamPolicy = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Sid: "mlforgeFeatureStoreWriteOnly",
+      Effect: "Allow",
+      Action: ["s3:PutObject", "s3:ListBucket"],
+      Resource: ["arn:aws:s3:::mlforge-features", "arn:aws:s3:::mlforge-features/*"],
+    },
+  ],
+};
+
+/** storage-backends.md, "Prefix-Based Access Control", word for word. */
+const PREFIX_LITERAL: IamPolicy = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Sid: "mlforgeProductionAccess",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+      Resource: ["arn:aws:s3:::mlforge-features", "arn:aws:s3:::mlforge-features/prod/*"],
+      Condition: { StringLike: { "s3:prefix": ["prod/*"] } },
+    },
+  ],
+};
+
+/** The working form of the prefix-based policy (API.md): the condition only on s3:ListBucket. */
+const PREFIX_WORKING: IamPolicy = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Sid: "mlforgeProductionList",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: "arn:aws:s3:::mlforge-features",
+      Condition: { StringLike: { "s3:prefix": ["prod/*"] } },
+    },
+    {
+      Sid: "mlforgeProductionObjects",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject"],
+      Resource: "arn:aws:s3:::mlforge-features/prod/*",
+    },
+  ],
+};
+
+let s3: TestS3Server;
+let gateway: IamGateway;
+let transactions: string;
+
+beforeAll(async () => {
+  s3 = await startS3Server([BUCKET]);
+  gateway = await IamGateway.start({ target: s3.endpoint, credentials: S3RVER_CREDENTIALS });
+  transactions = await writeTransactions(s3.directory);
+});
+
+beforeEach(() => {
+  gateway.policy = undefined;
+  gateway.clear();
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await s3?.close();
+  await removeStagedFiles();
+});
+
+/** A fresh store (its own cache, so every read really downloads) through the gateway. */
+function store(prefix = `team-${randomUUID()}/features`): S3Store {
+  return new S3Store({
+    bucket: BUCKET,
+    prefix,
+    endpoint: gateway.endpoint,
+    credentials: S3RVER_CREDENTIALS,
+    cacheDirectory: path.join(s3.directory, `cache-${randomUUID()}`),
+  });
+}
+
+function definitions(offlineStore: S3Store): Definitions {
+  return new Definitions({ name: "iam", features: [userTotalSpend(transactions)], offlineStore });
+}
+
+/** Builds `user_total_spend` into a store under `prefix` with the full policy, then forgets the requests. */
+async function built(prefix?: string): Promise<string> {
+  const made = store(prefix);
+  gateway.policy = FULL;
+  await definitions(made).build();
+  gateway.clear();
+  return made.prefix;
+}
+
+async function rowsOf(file: string): Promise<Record<string, unknown>[]> {
+  return duckdb(`SELECT user_id, total_spend FROM read_parquet(${literal(file)}) ORDER BY user_id`);
+}
+
+const expectedRows = [
+  { user_id: "u1", total_spend: 15.5 },
+  { user_id: "u2", total_spend: 7 },
+];
+
+function expectNoDelete(): void {
+  const actions = gateway.requests.map((request) => request.action);
+  expect(actions).not.toContain("s3:DeleteObject");
+  expect(actions).not.toContain("s3:AbortMultipartUpload");
+}
+
+test("full policy: build, list, metadata and read work, and use only ListBucket, GetObject and PutObject", async () => {
+  gateway.policy = FULL;
+  const made = store();
+  const defs = definitions(made);
+  await defs.build();
+  expect((await defs.metadata("user_total_spend"))?.rows).toBe(2);
+  expect(await rowsOf((await made.getFeaturePath("user_total_spend"))!)).toEqual(expectedRows);
+  expect(gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
+  expectNoDelete();
+});
+
+test("write-only policy: a build succeeds with s3:PutObject and s3:ListBucket alone", async () => {
+  gateway.policy = WRITE_ONLY;
+  const made = store();
+  const result = await definitions(made).build();
+  expect(result.built.map((entry) => [entry.name, entry.rows])).toEqual([["user_total_spend", 2]]);
+  expect(await s3.keys(BUCKET, made.prefix)).toEqual([`${made.prefix}/_metadata/user_total_spend.json`, `${made.prefix}/user_total_spend.parquet`]);
+  // Looking for a previous build's metadata asks s3:GetObject, which is denied; a listing then
+  // shows there is none, so the build goes on.
+  expect(gateway.allowedActions()).toEqual(["s3:ListBucket", "s3:PutObject"]);
+  expect(gateway.requests.filter((request) => !request.allowed).map((request) => request.action)).toEqual(["s3:GetObject"]);
+
+  // A forced rebuild (no look at the previous build) works too.
+  const again = await definitions(made).build({ force: true });
+  expect(again.built.map((entry) => entry.name)).toEqual(["user_total_spend"]);
+  expect(gateway.allowedActions()).toEqual(["s3:ListBucket", "s3:PutObject"]);
+  expectNoDelete();
+});
+
+test("read-only policy: list, metadata and reading the feature succeed with s3:GetObject and s3:ListBucket alone", async () => {
+  const prefix = await built();
+  gateway.policy = READ_ONLY;
+  const made = store(prefix);
+  const defs = definitions(made);
+
+  const [listing] = await defs.list();
+  expect(listing?.feature.name).toBe("user_total_spend");
+  expect(listing?.metadata?.rows).toBe(2);
+  expect((await defs.metadata("user_total_spend"))?.keys).toEqual(["user_id"]);
+  expect(await made.listMetadata()).toEqual(["user_total_spend"]);
+  expect(await rowsOf((await made.getFeaturePath("user_total_spend"))!)).toEqual(expectedRows);
+
+  const frame = await defs.read("user_total_spend");
+  try {
+    expect(await frame.rows()).toEqual(expectedRows);
+  } finally {
+    await frame.close();
+  }
+  const training = await defs.getTrainingData({ features: ["user_total_spend"], entities: [{ user_id: "u2" }, { user_id: "u1" }, { user_id: "u3" }] });
+  try {
+    expect(await training.rows()).toEqual([
+      { user_id: "u2", total_spend: 7 },
+      { user_id: "u1", total_spend: 15.5 },
+      { user_id: "u3", total_spend: null },
+    ]);
+  } finally {
+    await training.close();
+  }
+
+  expect(gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket"]);
+  expect(gateway.requests.every((request) => request.allowed)).toBe(true);
+  expectNoDelete();
+});
+
+test("read-only policy: a build fails with a message naming s3:PutObject and the key, and writes nothing", async () => {
+  const prefix = await built();
+  const before = await s3.keys(BUCKET);
+  const dataBefore = await readFile((await store(prefix).getFeaturePath("user_total_spend"))!);
+  gateway.clear();
+  gateway.policy = READ_ONLY;
+  const made = store(prefix);
+
+  const error = await definitions(made)
+    .build({ force: true })
+    .then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+  expect(error).toBeInstanceOf(BuildError);
+  const failure = (error as BuildError).result.failed[0]?.error;
+  expect(failure).toBeInstanceOf(StoreAccessError);
+  expect(failure?.message).toContain(`Access denied: these credentials may not perform s3:PutObject on 's3://${BUCKET}/${prefix}/user_total_spend.parquet'`);
+  expect((error as Error).message).toContain("s3:PutObject");
+
+  expect(await s3.keys(BUCKET)).toEqual(before);
+  expect(await readFile((await store(prefix).getFeaturePath("user_total_spend"))!)).toEqual(dataBefore);
+  expectNoDelete();
+});
+
+test("working prefix-based policy: a store under prod/ builds and reads; one under dev/ is denied with a clear message", async () => {
+  gateway.policy = PREFIX_WORKING;
+  const production = store(`prod/${randomUUID()}/features`);
+  const defs = definitions(production);
+  await defs.build();
+  expect((await defs.list())[0]?.metadata?.rows).toBe(2);
+  expect(await rowsOf((await production.getFeaturePath("user_total_spend"))!)).toEqual(expectedRows);
+  expect(gateway.requests.every((request) => request.allowed)).toBe(true);
+  expect(gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
+
+  const development = store(`dev/${randomUUID()}/features`);
+  const error = await definitions(development)
+    .build()
+    .then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+  expect(error).toBeInstanceOf(StoreAccessError);
+  const message = (error as Error).message;
+  expect(message.startsWith(SENTENCE)).toBe(true);
+  expect(message).toContain(`s3:ListBucket on prefix '${development.prefix}/' of bucket '${BUCKET}'`);
+  expect(await s3.keys(BUCKET, "dev/")).toEqual([]);
+  expectNoDelete();
+});
+
+test("the literal prefix-based policy of storage-backends.md denies every object action (they carry no s3:prefix)", async () => {
+  gateway.policy = PREFIX_LITERAL;
+  const production = store(`prod/${randomUUID()}/features`);
+  // Listing under prod/ is allowed: that request carries s3:prefix.
+  await production.check();
+  const error = await definitions(production)
+    .build()
+    .then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+  expect(error).toBeInstanceOf(BuildError);
+  expect((error as BuildError).result.failed[0]?.error?.message).toContain(`s3:PutObject on 's3://${BUCKET}/${production.prefix}/user_total_spend.parquet'`);
+  const denied = gateway.requests.filter((request) => !request.allowed);
+  expect(denied.length).toBeGreaterThan(0);
+  expect(denied.every((request) => request.action !== "s3:ListBucket" && request.prefix === undefined)).toBe(true);
+  expect(await s3.keys(BUCKET, production.prefix)).toEqual([]);
+
+  // Reading an existing feature is denied too.
+  const prefix = await built(`prod/${randomUUID()}/features`);
+  gateway.policy = PREFIX_LITERAL;
+  const reading = await store(prefix)
+    .getFeaturePath("user_total_spend")
+    .then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+  expect((reading as Error).message).toContain(`s3:GetObject on 's3://${BUCKET}/${prefix}/user_total_spend.parquet'`);
+  expectNoDelete();
+});
+
+test("HeadBucket is s3:ListBucket without a prefix, so a prefix-limited policy denies it: check() lists its prefix instead", async () => {
+  gateway.policy = PREFIX_WORKING;
+  const client = plainClient(gateway.endpoint);
+  try {
+    await expect(client.send(new HeadBucketCommand({ Bucket: BUCKET }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+  } finally {
+    client.destroy();
+  }
+  await expect(store(`prod/${randomUUID()}`).check()).resolves.toBeUndefined();
+  expect(gateway.requests.map((request) => [request.operation, request.allowed])).toEqual([
+    ["HeadBucket", false],
+    ["ListObjectsV2", true],
+  ]);
+});
