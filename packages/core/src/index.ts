@@ -10,5 +10,5 @@ export { FeatureFrame } from "./feature-frame";
 export type { FeatureFrameSource } from "./feature-frame";
 export type { FeatureMetadata } from "./feature-metadata";
 export type { OfflineStore, StoredFeature } from "./offline-store";
-export type { TrainingDataOptions } from "./point-in-time";
+export type { JoinPlan, TrainingDataOptions } from "./point-in-time";
 export type { SourceFile, SourceFormat } from "./source";

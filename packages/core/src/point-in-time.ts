@@ -18,6 +18,28 @@ export interface TrainingDataOptions {
   entities: Entities;
   /** The entity rows' event-time column; required when any selected feature has a timestamp. @default none (features are joined on keys alone) */
   timestamp?: string;
+  /**
+   * How time-stamped features are joined: `"asof"` (DuckDB's ASOF LEFT JOIN), `"rank"` (join every
+   * earlier feature row, keep the latest per entity row with `row_number()`), or `"auto"`, which
+   * picks per feature from the row counts (see `choosePlan`). Every plan gives the same rows.
+   * @default "auto"
+   */
+  plan?: JoinPlan;
+}
+
+/** A way to join a time-stamped feature as of each entity row's time. */
+export type JoinPlan = "auto" | "asof" | "rank";
+
+/**
+ * `"auto"` joins with the rank plan when the feature has at least this many rows per entity row.
+ * The rank plan's work grows with entity rows × feature rows per key, ASOF's with the sum of both
+ * sides (it sorts them); `pnpm bench` measured the crossover (bench/README.md).
+ */
+export const RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW = 8;
+
+/** The plan `"auto"` picks for a feature of `featureRows` rows joined onto `entityRows` entity rows. */
+export function choosePlan(entityRows: number, featureRows: number): Exclude<JoinPlan, "auto"> {
+  return featureRows >= entityRows * RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW ? "rank" : "asof";
 }
 
 /** What `getTrainingData` needs from a `Definitions`. */
@@ -37,9 +59,11 @@ interface StoredFeatureColumns {
   columns: Column[];
   /** Output columns: every stored column but the keys and the timestamp. */
   values: Column[];
+  /** Rows in the stored file (from its Parquet footer). */
+  rows: number;
 }
 
-const knownOptions = new Set(["features", "entities", "timestamp"]);
+const knownOptions = new Set(["features", "entities", "timestamp", "plan"]);
 
 /** Types an event time may have; anything else cannot be compared with a point in time. */
 const timeTypes = new Set(["DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE", "VARCHAR"]);
@@ -80,6 +104,9 @@ function validateOptions(options: TrainingDataOptions): void {
   if (!(typeof entities === "string" && entities.trim() !== "") && !Array.isArray(entities)) {
     throw new TrainingDataError("getTrainingData needs `entities`: a path to a .parquet, .csv or .json file, or an array of row objects.");
   }
+  if (options.plan !== undefined && !["auto", "asof", "rank"].includes(options.plan)) {
+    throw new TrainingDataError(`getTrainingData option 'plan' is '${String(options.plan)}'. Use "auto" (the default), "asof" or "rank".`);
+  }
   if (timestamp !== undefined && (typeof timestamp !== "string" || timestamp.trim() === "")) {
     throw new TrainingDataError('getTrainingData option `timestamp` must name the entity rows\' event-time column, for example timestamp: "event_time".');
   }
@@ -104,7 +131,8 @@ async function describeFeature(engine: Engine, feature: Feature, file: string): 
     );
   }
   const values = columns.filter((column) => !identity.some((name) => lower(name) === lower(column.name)));
-  return { feature, file, columns, values };
+  const [count] = await engine.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet(${quoteLiteral(file)})`);
+  return { feature, file, columns, values, rows: Number(count?.n ?? 0) };
 }
 
 /** Throws `TrainingDataError` naming every column the features need that the entity rows lack. */
@@ -174,7 +202,12 @@ function checkTimeType(where: string, column: Column): void {
 }
 
 /** The as-of join of the features onto the entity rows, in entity order; see `getTrainingData`. */
-function trainingSql(entities: EntityRelation, stored: readonly StoredFeatureColumns[], timestamp: string | undefined): string {
+function trainingSql(
+  entities: EntityRelation,
+  stored: readonly StoredFeatureColumns[],
+  timestamp: string | undefined,
+  plan: (feature: StoredFeatureColumns) => Exclude<JoinPlan, "auto">,
+): string {
   const taken = new Set([...entities.columns, ...stored.flatMap((item) => item.columns)].map((column) => lower(column.name)));
   const rowName = hiddenName("row", taken);
   const timeName = hiddenName("time", taken);
@@ -194,10 +227,14 @@ function trainingSql(entities: EntityRelation, stored: readonly StoredFeatureCol
   // An empty OVER () numbers rows in scan order, which DuckDB preserves for a single table function.
   const ctes = [`${e} AS (SELECT ${entitySelect.join(", ")} FROM ${entities.relation})`];
   const joins: string[] = [];
+  // CTEs that read the feature CTEs, so they come after all of them.
+  const lateCtes: string[] = [];
   const outputs = entities.columns.map((entityColumn) => column(e, entityColumn.name));
 
   for (const [index, { feature, file, columns, values }] of stored.entries()) {
     const f = quoteIdentifier(`feature_${index}`);
+    // The relation the feature's values are read from in the final SELECT.
+    let source = f;
     const keys = feature.keys.map((key) => findColumn(columns, key)!);
     const select = [...keys.map((key) => quoteIdentifier(key.name)), ...values.map((value) => quoteIdentifier(value.name))];
     const on = keys.map((key) => {
@@ -215,15 +252,28 @@ function trainingSql(entities: EntityRelation, stored: readonly StoredFeatureCol
       const same = sameTimeType(featureTime);
       select.push(`${same ? quoteIdentifier(featureTime.name) : castTime(quoteIdentifier(featureTime.name))} AS ${quoteIdentifier(timeName)}`);
       const left = same ? column(e, entityTime!.name) : column(e, timeName);
-      // The latest feature row at or before the entity's time. ASOF matches no row for a NULL key
-      // or a NULL entity time (checked by the tests), so those entity rows get NULL values.
-      joins.push(`ASOF LEFT JOIN ${f} ON ${[...on, `${left} >= ${column(f, timeName)}`].join(" AND ")}`);
+      const asOf = [...on, `${left} >= ${column(f, timeName)}`].join(" AND ");
+      if (plan(stored[index]!) === "asof") {
+        // The latest feature row at or before the entity's time. ASOF matches no row for a NULL key
+        // or a NULL entity time (checked by the tests), so those entity rows get NULL values.
+        joins.push(`ASOF LEFT JOIN ${f} ON ${asOf}`);
+      } else {
+        // Every earlier feature row of the same keys, keeping the latest per entity row (rows are
+        // unique per key and time, so the order is total); NULL keys and times match nothing.
+        const latest = quoteIdentifier(`latest_${index}`);
+        lateCtes.push(
+          `${latest} AS (SELECT ${column(e, rowName)}, ${values.map((value) => column(f, value.name)).join(", ")} FROM ${e} JOIN ${f} ON ${asOf} ` +
+            `QUALIFY row_number() OVER (PARTITION BY ${column(e, rowName)} ORDER BY ${column(f, timeName)} DESC) = 1)`,
+        );
+        joins.push(`LEFT JOIN ${latest} ON ${column(e, rowName)} = ${column(latest, rowName)}`);
+        source = latest;
+      }
     }
     ctes.push(`${f} AS (SELECT ${select.join(", ")} FROM read_parquet(${quoteLiteral(file)}))`);
-    outputs.push(...values.map((value) => column(f, value.name)));
+    outputs.push(...values.map((value) => column(source, value.name)));
   }
 
-  return [`WITH ${ctes.join(",\n")}`, `SELECT ${outputs.join(", ")}`, `FROM ${e}`, ...joins, `ORDER BY ${column(e, rowName)}`].join("\n");
+  return [`WITH ${[...ctes, ...lateCtes].join(",\n")}`, `SELECT ${outputs.join(", ")}`, `FROM ${e}`, ...joins, `ORDER BY ${column(e, rowName)}`].join("\n");
 }
 
 /**
@@ -278,15 +328,16 @@ export async function getTrainingData(context: TrainingDataContext, options: Tra
       }
     }
 
-    const sql = trainingSql(entities, stored, options.timestamp);
+    const numRows =
+      rows !== undefined ? rows.length : Number((await engine.rows(`SELECT count(*)::BIGINT AS n FROM ${entities.relation}`))[0]?.n ?? 0);
+    const requested = options.plan ?? "auto";
+    const sql = trainingSql(entities, stored, options.timestamp, (feature) => (requested === "auto" ? choosePlan(numRows, feature.rows) : requested));
     let schema: Column[];
     try {
       schema = await engine.columns(`SELECT * FROM (${sql})`);
     } catch (error) {
       throw new TrainingDataError(`DuckDB could not plan the training data query: ${errorMessage(error)}`, { cause: error });
     }
-    const numRows =
-      rows !== undefined ? rows.length : Number((await engine.rows(`SELECT count(*)::BIGINT AS n FROM ${entities.relation}`))[0]?.n ?? 0);
     return new FeatureFrame({ sql, schema, numRows, engineOptions: context.engineOptions, temporaryDirectory });
   } catch (error) {
     if (temporaryDirectory !== undefined) await removeTemporaryDirectory(temporaryDirectory);

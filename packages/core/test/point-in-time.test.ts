@@ -13,6 +13,7 @@ import {
   type TrainingDataOptions,
 } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
+import { choosePlan, RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW } from "../src/point-in-time";
 
 let directory: string;
 let scratch: string;
@@ -33,8 +34,11 @@ async function duckdb(sql: string): Promise<void> {
 }
 
 /** The rows of a training set, closing the frame afterwards. */
+/** The join plan the semantics tests run with; every plan must give the same rows. */
+let plan: TrainingDataOptions["plan"];
+
 async function training(options: TrainingDataOptions): Promise<{ columns: readonly string[]; numRows: number; rows: Record<string, unknown>[] }> {
-  const frame = await defs.getTrainingData(options);
+  const frame = await defs.getTrainingData({ plan, ...options });
   try {
     return { columns: frame.columns, numRows: frame.numRows, rows: await frame.rows() };
   } finally {
@@ -110,189 +114,213 @@ afterEach(async () => {
   expect(left.filter((name) => name.startsWith("mlforge-"))).toEqual([]);
 });
 
-describe("as-of join", () => {
-  test("takes the latest feature row at or before the entity time: exact matches count, later rows never leak, none gives nulls", async () => {
-    const result = await training({
-      features: ["user_balance"],
-      timestamp: "event_time",
-      entities: [
-        { user_id: 1, event_time: utc("2024-01-01T00:00:00") }, // exactly the first update
-        { user_id: 1, event_time: utc("2023-12-31T23:59:59") }, // before any update
-        { user_id: 1, event_time: utc("2024-01-04T23:59:59") }, // the 150 of 01-05 is still in the future
-        { user_id: 1, event_time: utc("2024-01-05T00:00:00") }, // exactly the second update
-        { user_id: 2, event_time: utc("2024-01-02T00:00:00") }, // user 2's first update is on 01-03
-        { user_id: 2, event_time: utc("2024-02-01T00:00:00") },
-        { user_id: 3, event_time: utc("2024-02-01T00:00:00") }, // unknown user
-      ],
+describe.each(["asof", "rank"] as const)("with the %s plan", (joinPlan) => {
+  beforeAll(() => {
+    plan = joinPlan;
+  });
+  afterAll(() => {
+    plan = undefined;
+  });
+
+  describe("as-of join", () => {
+    test("takes the latest feature row at or before the entity time: exact matches count, later rows never leak, none gives nulls", async () => {
+      const result = await training({
+        features: ["user_balance"],
+        timestamp: "event_time",
+        entities: [
+          { user_id: 1, event_time: utc("2024-01-01T00:00:00") }, // exactly the first update
+          { user_id: 1, event_time: utc("2023-12-31T23:59:59") }, // before any update
+          { user_id: 1, event_time: utc("2024-01-04T23:59:59") }, // the 150 of 01-05 is still in the future
+          { user_id: 1, event_time: utc("2024-01-05T00:00:00") }, // exactly the second update
+          { user_id: 2, event_time: utc("2024-01-02T00:00:00") }, // user 2's first update is on 01-03
+          { user_id: 2, event_time: utc("2024-02-01T00:00:00") },
+          { user_id: 3, event_time: utc("2024-02-01T00:00:00") }, // unknown user
+        ],
+      });
+      expect(result.columns).toEqual(["user_id", "event_time", "balance"]);
+      expect(result.numRows).toBe(7);
+      expect(result.rows).toEqual([
+        { user_id: 1, event_time: utc("2024-01-01T00:00:00"), balance: 100 },
+        { user_id: 1, event_time: utc("2023-12-31T23:59:59"), balance: null },
+        { user_id: 1, event_time: utc("2024-01-04T23:59:59"), balance: 100 },
+        { user_id: 1, event_time: utc("2024-01-05T00:00:00"), balance: 150 },
+        { user_id: 2, event_time: utc("2024-01-02T00:00:00"), balance: null },
+        { user_id: 2, event_time: utc("2024-02-01T00:00:00"), balance: 200 },
+        { user_id: 3, event_time: utc("2024-02-01T00:00:00"), balance: null },
+      ]);
     });
-    expect(result.columns).toEqual(["user_id", "event_time", "balance"]);
-    expect(result.numRows).toBe(7);
-    expect(result.rows).toEqual([
-      { user_id: 1, event_time: utc("2024-01-01T00:00:00"), balance: 100 },
-      { user_id: 1, event_time: utc("2023-12-31T23:59:59"), balance: null },
-      { user_id: 1, event_time: utc("2024-01-04T23:59:59"), balance: 100 },
-      { user_id: 1, event_time: utc("2024-01-05T00:00:00"), balance: 150 },
-      { user_id: 2, event_time: utc("2024-01-02T00:00:00"), balance: null },
-      { user_id: 2, event_time: utc("2024-02-01T00:00:00"), balance: 200 },
-      { user_id: 3, event_time: utc("2024-02-01T00:00:00"), balance: null },
-    ]);
-  });
 
-  test("joins a feature without a timestamp on its keys alone, whatever the entity time", async () => {
-    const timed = await training({
-      features: ["user_total_spend"],
-      timestamp: "event_time",
-      // Long before any transaction: a feature without timestamp is not filtered by time.
-      entities: [{ user_id: 1, event_time: utc("2020-01-01T00:00:00") }],
+    test("joins a feature without a timestamp on its keys alone, whatever the entity time", async () => {
+      const timed = await training({
+        features: ["user_total_spend"],
+        timestamp: "event_time",
+        // Long before any transaction: a feature without timestamp is not filtered by time.
+        entities: [{ user_id: 1, event_time: utc("2020-01-01T00:00:00") }],
+      });
+      expect(timed.rows).toEqual([{ user_id: 1, event_time: utc("2020-01-01T00:00:00"), total_spend: 35 }]);
+
+      const untimed = await training({ features: ["user_total_spend"], entities: [{ user_id: 2 }, { user_id: 1 }, { user_id: 9 }] });
+      expect(untimed.columns).toEqual(["user_id", "total_spend"]);
+      expect(untimed.rows).toEqual([
+        { user_id: 2, total_spend: 7 },
+        { user_id: 1, total_spend: 35 },
+        { user_id: 9, total_spend: null },
+      ]);
     });
-    expect(timed.rows).toEqual([{ user_id: 1, event_time: utc("2020-01-01T00:00:00"), total_spend: 35 }]);
 
-    const untimed = await training({ features: ["user_total_spend"], entities: [{ user_id: 2 }, { user_id: 1 }, { user_id: 9 }] });
-    expect(untimed.columns).toEqual(["user_id", "total_spend"]);
-    expect(untimed.rows).toEqual([
-      { user_id: 2, total_spend: 7 },
-      { user_id: 1, total_spend: 35 },
-      { user_id: 9, total_spend: null },
-    ]);
-  });
+    test("joins several features with composite keys, value columns in the order the features are listed", async () => {
+      const entities = [
+        { user_id: 1, store_id: "A", event_time: utc("2024-01-03T00:00:00") }, // A visits of 01-04 are in the future
+        { user_id: 1, store_id: "A", event_time: utc("2024-01-04T00:00:00") }, // exact match with TIMESTAMPTZ 01-04
+        { user_id: 1, store_id: "B", event_time: utc("2024-01-01T00:00:00") }, // B's only visit is on 01-02
+        { user_id: 2, store_id: "A", event_time: utc("2024-01-10T00:00:00") },
+        { user_id: 2, store_id: "B", event_time: utc("2024-01-10T00:00:00") }, // no (2, B) at all
+      ];
+      const result = await training({ features: ["user_store_visits", "user_total_spend", "user_balance"], entities, timestamp: "event_time" });
+      expect(result.columns).toEqual(["user_id", "store_id", "event_time", "visits", "total_spend", "balance"]);
+      expect(result.rows).toEqual([
+        { ...entities[0], visits: 1, total_spend: 35, balance: 100 },
+        { ...entities[1], visits: 3, total_spend: 35, balance: 100 },
+        { ...entities[2], visits: null, total_spend: 35, balance: 100 },
+        { ...entities[3], visits: 4, total_spend: 7, balance: 200 },
+        { ...entities[4], visits: null, total_spend: 7, balance: 200 },
+      ]);
 
-  test("joins several features with composite keys, value columns in the order the features are listed", async () => {
-    const entities = [
-      { user_id: 1, store_id: "A", event_time: utc("2024-01-03T00:00:00") }, // A visits of 01-04 are in the future
-      { user_id: 1, store_id: "A", event_time: utc("2024-01-04T00:00:00") }, // exact match with TIMESTAMPTZ 01-04
-      { user_id: 1, store_id: "B", event_time: utc("2024-01-01T00:00:00") }, // B's only visit is on 01-02
-      { user_id: 2, store_id: "A", event_time: utc("2024-01-10T00:00:00") },
-      { user_id: 2, store_id: "B", event_time: utc("2024-01-10T00:00:00") }, // no (2, B) at all
-    ];
-    const result = await training({ features: ["user_store_visits", "user_total_spend", "user_balance"], entities, timestamp: "event_time" });
-    expect(result.columns).toEqual(["user_id", "store_id", "event_time", "visits", "total_spend", "balance"]);
-    expect(result.rows).toEqual([
-      { ...entities[0], visits: 1, total_spend: 35, balance: 100 },
-      { ...entities[1], visits: 3, total_spend: 35, balance: 100 },
-      { ...entities[2], visits: null, total_spend: 35, balance: 100 },
-      { ...entities[3], visits: 4, total_spend: 7, balance: 200 },
-      { ...entities[4], visits: null, total_spend: 7, balance: 200 },
-    ]);
-
-    const reversed = await training({ features: ["user_balance", "user_total_spend", "user_store_visits"], entities, timestamp: "event_time" });
-    expect(reversed.columns).toEqual(["user_id", "store_id", "event_time", "balance", "total_spend", "visits"]);
-    expect(reversed.rows.map((row) => [row.balance, row.total_spend, row.visits])).toEqual([
-      [100, 35, 1],
-      [100, 35, 3],
-      [100, 35, null],
-      [200, 7, 4],
-      [200, 7, null],
-    ]);
-  });
-
-  test("gives nulls for entity rows with a null key or a null timestamp", async () => {
-    const result = await training({
-      features: ["user_store_visits", "user_total_spend", "user_balance"],
-      timestamp: "event_time",
-      entities: [
-        { user_id: null, store_id: "A", event_time: utc("2024-01-10T00:00:00") },
-        { user_id: 1, store_id: null, event_time: utc("2024-01-10T00:00:00") },
-        { user_id: 1, store_id: "A", event_time: null },
-        { user_id: 1, store_id: "A" }, // a missing property is a null too
-      ],
+      const reversed = await training({ features: ["user_balance", "user_total_spend", "user_store_visits"], entities, timestamp: "event_time" });
+      expect(reversed.columns).toEqual(["user_id", "store_id", "event_time", "balance", "total_spend", "visits"]);
+      expect(reversed.rows.map((row) => [row.balance, row.total_spend, row.visits])).toEqual([
+        [100, 35, 1],
+        [100, 35, 3],
+        [100, 35, null],
+        [200, 7, 4],
+        [200, 7, null],
+      ]);
     });
-    expect(result.rows).toEqual([
-      { user_id: null, store_id: "A", event_time: utc("2024-01-10T00:00:00"), visits: null, total_spend: null, balance: null },
-      // The keys-only feature still joins on user_id; (1, NULL) matches no visit.
-      { user_id: 1, store_id: null, event_time: utc("2024-01-10T00:00:00"), visits: null, total_spend: 35, balance: 150 },
-      { user_id: 1, store_id: "A", event_time: null, visits: null, total_spend: 35, balance: null },
-      { user_id: 1, store_id: "A", event_time: null, visits: null, total_spend: 35, balance: null },
-    ]);
+
+    test("gives nulls for entity rows with a null key or a null timestamp", async () => {
+      const result = await training({
+        features: ["user_store_visits", "user_total_spend", "user_balance"],
+        timestamp: "event_time",
+        entities: [
+          { user_id: null, store_id: "A", event_time: utc("2024-01-10T00:00:00") },
+          { user_id: 1, store_id: null, event_time: utc("2024-01-10T00:00:00") },
+          { user_id: 1, store_id: "A", event_time: null },
+          { user_id: 1, store_id: "A" }, // a missing property is a null too
+        ],
+      });
+      expect(result.rows).toEqual([
+        { user_id: null, store_id: "A", event_time: utc("2024-01-10T00:00:00"), visits: null, total_spend: null, balance: null },
+        // The keys-only feature still joins on user_id; (1, NULL) matches no visit.
+        { user_id: 1, store_id: null, event_time: utc("2024-01-10T00:00:00"), visits: null, total_spend: 35, balance: 150 },
+        { user_id: 1, store_id: "A", event_time: null, visits: null, total_spend: 35, balance: null },
+        { user_id: 1, store_id: "A", event_time: null, visits: null, total_spend: 35, balance: null },
+      ]);
+    });
+
+    test("keeps the entity rows' order and their duplicates over many rows", async () => {
+      // Balances of user 1 change on 01-01 (100) and 01-05 (150); user 2's on 01-03 (200).
+      const expected = (user: number, time: Date): number | null => {
+        const days = time.getTime();
+        if (user === 1) return days >= utc("2024-01-05T00:00:00").getTime() ? 150 : days >= utc("2024-01-01T00:00:00").getTime() ? 100 : null;
+        if (user === 2) return days >= utc("2024-01-03T00:00:00").getTime() ? 200 : null;
+        return null;
+      };
+      const entities = Array.from({ length: 6000 }, (_, index) => ({
+        row: index,
+        user_id: (index * 7) % 4,
+        event_time: new Date(utc("2023-12-30T00:00:00").getTime() + ((index * 7919) % 10) * 86_400_000),
+      }));
+      entities.splice(10, 0, { ...entities[10]! }, { ...entities[10]! });
+      const result = await training({ features: ["user_balance"], entities, timestamp: "event_time" });
+      expect(result.numRows).toBe(6002);
+      expect(result.rows.map((row) => row.row)).toEqual(entities.map((entity) => entity.row));
+      expect(result.rows.slice(10, 13)).toEqual([result.rows[10], result.rows[10], result.rows[10]]);
+      expect(result.rows.map((row) => row.balance)).toEqual(entities.map((entity) => expected(entity.user_id, entity.event_time)));
+    });
   });
 
-  test("keeps the entity rows' order and their duplicates over many rows", async () => {
-    // Balances of user 1 change on 01-01 (100) and 01-05 (150); user 2's on 01-03 (200).
-    const expected = (user: number, time: Date): number | null => {
-      const days = time.getTime();
-      if (user === 1) return days >= utc("2024-01-05T00:00:00").getTime() ? 150 : days >= utc("2024-01-01T00:00:00").getTime() ? 100 : null;
-      if (user === 2) return days >= utc("2024-01-03T00:00:00").getTime() ? 200 : null;
-      return null;
-    };
-    const entities = Array.from({ length: 6000 }, (_, index) => ({
-      row: index,
-      user_id: (index * 7) % 4,
-      event_time: new Date(utc("2023-12-30T00:00:00").getTime() + ((index * 7919) % 10) * 86_400_000),
-    }));
-    entities.splice(10, 0, { ...entities[10]! }, { ...entities[10]! });
-    const result = await training({ features: ["user_balance"], entities, timestamp: "event_time" });
-    expect(result.numRows).toBe(6002);
-    expect(result.rows.map((row) => row.row)).toEqual(entities.map((entity) => entity.row));
-    expect(result.rows.slice(10, 13)).toEqual([result.rows[10], result.rows[10], result.rows[10]]);
-    expect(result.rows.map((row) => row.balance)).toEqual(entities.map((entity) => expected(entity.user_id, entity.event_time)));
+  describe("entity timestamps", () => {
+    test("accepts ISO 8601 strings, with an offset or in UTC without one", async () => {
+      const times = [
+        "2024-01-05", // midnight UTC: exactly the 150 update
+        "2024-01-04T23:59:59Z",
+        "2024-01-04T20:00:00-05:00", // 2024-01-05T01:00Z
+        "2024-01-05T01:00:00+02:00", // 2024-01-04T23:00Z
+        "2024-01-04 23:00:00", // no offset: UTC
+        null,
+      ];
+      const result = await training({ features: ["user_balance"], entities: times.map((event_time) => ({ user_id: 1, event_time })), timestamp: "event_time" });
+      expect(result.rows).toEqual([
+        { user_id: 1, event_time: "2024-01-05", balance: 150 },
+        { user_id: 1, event_time: "2024-01-04T23:59:59Z", balance: 100 },
+        { user_id: 1, event_time: "2024-01-04T20:00:00-05:00", balance: 150 },
+        { user_id: 1, event_time: "2024-01-05T01:00:00+02:00", balance: 100 },
+        { user_id: 1, event_time: "2024-01-04 23:00:00", balance: 100 },
+        { user_id: 1, event_time: null, balance: null },
+      ]);
+    });
+
+    test("reads Parquet TIMESTAMP entities and compares them in UTC with TIMESTAMP and TIMESTAMPTZ features", async () => {
+      const file = path.join(directory, "entities-timestamp.parquet");
+      await duckdb(`COPY (SELECT * FROM (VALUES
+          (1, 'A', TIMESTAMP '2024-01-03 23:59:59'),
+          (1, 'A', TIMESTAMP '2024-01-04 00:00:00'),
+          (1, 'A', TIMESTAMP '2024-01-05 00:00:00')
+        ) AS t(user_id, store_id, event_time)) TO '${file}' (FORMAT parquet)`);
+      const result = await training({ features: ["user_balance", "user_store_visits"], entities: file, timestamp: "event_time" });
+      expect(result.rows).toEqual([
+        { user_id: 1, store_id: "A", event_time: utc("2024-01-03T23:59:59"), balance: 100, visits: 1 },
+        { user_id: 1, store_id: "A", event_time: utc("2024-01-04T00:00:00"), balance: 100, visits: 3 },
+        { user_id: 1, store_id: "A", event_time: utc("2024-01-05T00:00:00"), balance: 150, visits: 3 },
+      ]);
+    });
+
+    test("reads Parquet TIMESTAMPTZ entities and compares them in UTC", async () => {
+      const file = path.join(directory, "entities-timestamptz.parquet");
+      await duckdb(`COPY (SELECT * FROM (VALUES
+          (1, 'A', TIMESTAMPTZ '2024-01-04 01:00:00+02'),
+          (1, 'A', TIMESTAMPTZ '2024-01-04 20:00:00-05')
+        ) AS t(user_id, store_id, event_time)) TO '${file}' (FORMAT parquet)`);
+      const result = await training({ features: ["user_balance", "user_store_visits"], entities: file, timestamp: "event_time" });
+      expect(result.rows).toEqual([
+        { user_id: 1, store_id: "A", event_time: utc("2024-01-03T23:00:00"), balance: 100, visits: 1 },
+        { user_id: 1, store_id: "A", event_time: utc("2024-01-05T01:00:00"), balance: 150, visits: 3 },
+      ]);
+    });
+
+    test("reads CSV and JSON entity files", async () => {
+      const csv = path.join(directory, "entities.csv");
+      await writeFile(csv, ["user_id,event_time", "1,2024-01-04 23:59:59", "1,", "2,2024-01-03 00:00:00"].join("\n"));
+      const fromCsv = await training({ features: ["user_balance"], entities: csv, timestamp: "event_time" });
+      expect(fromCsv.rows.map((row) => [row.user_id, row.balance])).toEqual([
+        [1, 100],
+        [1, null],
+        [2, 200],
+      ]);
+
+      const json = path.join(directory, "entities.ndjson");
+      await writeFile(json, ['{"user_id": 1, "event_time": "2024-01-05T00:00:00Z"}', '{"user_id": 2, "event_time": "2024-01-02T23:59:59Z"}'].join("\n"));
+      const fromJson = await training({ features: ["user_balance"], entities: json, timestamp: "event_time" });
+      expect(fromJson.rows.map((row) => [row.user_id, row.balance])).toEqual([
+        [1, 150],
+        [2, null],
+      ]);
+    });
   });
 });
 
-describe("entity timestamps", () => {
-  test("accepts ISO 8601 strings, with an offset or in UTC without one", async () => {
-    const times = [
-      "2024-01-05", // midnight UTC: exactly the 150 update
-      "2024-01-04T23:59:59Z",
-      "2024-01-04T20:00:00-05:00", // 2024-01-05T01:00Z
-      "2024-01-05T01:00:00+02:00", // 2024-01-04T23:00Z
-      "2024-01-04 23:00:00", // no offset: UTC
-      null,
-    ];
-    const result = await training({ features: ["user_balance"], entities: times.map((event_time) => ({ user_id: 1, event_time })), timestamp: "event_time" });
-    expect(result.rows).toEqual([
-      { user_id: 1, event_time: "2024-01-05", balance: 150 },
-      { user_id: 1, event_time: "2024-01-04T23:59:59Z", balance: 100 },
-      { user_id: 1, event_time: "2024-01-04T20:00:00-05:00", balance: 150 },
-      { user_id: 1, event_time: "2024-01-05T01:00:00+02:00", balance: 100 },
-      { user_id: 1, event_time: "2024-01-04 23:00:00", balance: 100 },
-      { user_id: 1, event_time: null, balance: null },
-    ]);
+describe("choosing a plan", () => {
+  test("ranks when the feature has many rows per entity row, and uses ASOF otherwise", () => {
+    expect(choosePlan(100_000, 8_700_000)).toBe("rank");
+    expect(choosePlan(5_000_000, 8_700_000)).toBe("asof");
+    expect(choosePlan(10, 10 * RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW)).toBe("rank");
+    expect(choosePlan(10, 10 * RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW - 1)).toBe("asof");
   });
 
-  test("reads Parquet TIMESTAMP entities and compares them in UTC with TIMESTAMP and TIMESTAMPTZ features", async () => {
-    const file = path.join(directory, "entities-timestamp.parquet");
-    await duckdb(`COPY (SELECT * FROM (VALUES
-        (1, 'A', TIMESTAMP '2024-01-03 23:59:59'),
-        (1, 'A', TIMESTAMP '2024-01-04 00:00:00'),
-        (1, 'A', TIMESTAMP '2024-01-05 00:00:00')
-      ) AS t(user_id, store_id, event_time)) TO '${file}' (FORMAT parquet)`);
-    const result = await training({ features: ["user_balance", "user_store_visits"], entities: file, timestamp: "event_time" });
-    expect(result.rows).toEqual([
-      { user_id: 1, store_id: "A", event_time: utc("2024-01-03T23:59:59"), balance: 100, visits: 1 },
-      { user_id: 1, store_id: "A", event_time: utc("2024-01-04T00:00:00"), balance: 100, visits: 3 },
-      { user_id: 1, store_id: "A", event_time: utc("2024-01-05T00:00:00"), balance: 150, visits: 3 },
-    ]);
-  });
-
-  test("reads Parquet TIMESTAMPTZ entities and compares them in UTC", async () => {
-    const file = path.join(directory, "entities-timestamptz.parquet");
-    await duckdb(`COPY (SELECT * FROM (VALUES
-        (1, 'A', TIMESTAMPTZ '2024-01-04 01:00:00+02'),
-        (1, 'A', TIMESTAMPTZ '2024-01-04 20:00:00-05')
-      ) AS t(user_id, store_id, event_time)) TO '${file}' (FORMAT parquet)`);
-    const result = await training({ features: ["user_balance", "user_store_visits"], entities: file, timestamp: "event_time" });
-    expect(result.rows).toEqual([
-      { user_id: 1, store_id: "A", event_time: utc("2024-01-03T23:00:00"), balance: 100, visits: 1 },
-      { user_id: 1, store_id: "A", event_time: utc("2024-01-05T01:00:00"), balance: 150, visits: 3 },
-    ]);
-  });
-
-  test("reads CSV and JSON entity files", async () => {
-    const csv = path.join(directory, "entities.csv");
-    await writeFile(csv, ["user_id,event_time", "1,2024-01-04 23:59:59", "1,", "2,2024-01-03 00:00:00"].join("\n"));
-    const fromCsv = await training({ features: ["user_balance"], entities: csv, timestamp: "event_time" });
-    expect(fromCsv.rows.map((row) => [row.user_id, row.balance])).toEqual([
-      [1, 100],
-      [1, null],
-      [2, 200],
-    ]);
-
-    const json = path.join(directory, "entities.ndjson");
-    await writeFile(json, ['{"user_id": 1, "event_time": "2024-01-05T00:00:00Z"}', '{"user_id": 2, "event_time": "2024-01-02T23:59:59Z"}'].join("\n"));
-    const fromJson = await training({ features: ["user_balance"], entities: json, timestamp: "event_time" });
-    expect(fromJson.rows.map((row) => [row.user_id, row.balance])).toEqual([
-      [1, 150],
-      [2, null],
-    ]);
+  test("refuses an unknown plan", async () => {
+    const error = await rejection(defs.getTrainingData({ features: ["user_balance"], entities: [{ user_id: 1, event_time: utc("2024-01-01T00:00:00") }], timestamp: "event_time", plan: "hash" as never }));
+    expect(error).toBeInstanceOf(TrainingDataError);
+    expect(error.message).toContain("'hash'");
   });
 });
 
