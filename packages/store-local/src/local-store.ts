@@ -12,6 +12,27 @@ export interface LocalStoreOptions {
 
 const METADATA_DIR = "_metadata";
 
+/** Temporary files this store writes: `.<feature>.<pid>.<random>.(parquet|json).tmp`. */
+const TEMPORARY_FILE = /^\.[A-Za-z_][A-Za-z0-9_]*\.(\d+)\.[0-9a-f]+\.(parquet|json)\.tmp$/;
+
+/** A temporary file older than this is left over even if its process id is alive again (reused). */
+const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
+
+/** A fresh temporary file name matching `TEMPORARY_FILE`, in `directory`. */
+function temporaryPath(directory: string, name: string, extension: "parquet" | "json"): string {
+  return path.join(directory, `.${name}.${process.pid}.${randomBytes(6).toString("hex")}.${extension}.tmp`);
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return errorCode(error) === "EPERM";
+  }
+}
+
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
@@ -62,7 +83,10 @@ export class LocalStore implements OfflineStore {
     });
   }
 
-  /** Fails when the store's path exists and is not a directory. A missing directory is fine: it is created on first write. */
+  /**
+   * Fails when the store's path exists and is not a directory (a missing directory is fine: it is
+   * created on first write), then removes temporary files that a killed build left behind.
+   */
   async check(): Promise<void> {
     const info = await stat(this.location).catch((error: unknown) => {
       if (errorCode(error) === "ENOENT") return undefined;
@@ -71,13 +95,28 @@ export class LocalStore implements OfflineStore {
     if (info !== undefined && !info.isDirectory()) {
       throw new StoreAccessError(`LocalStore path '${this.location}' is a file, not a directory. Point LocalStore at a directory.`);
     }
+    if (info !== undefined) await this.removeLeftovers();
+  }
+
+  /** Removes temporary files whose writing process is gone (killed mid-build); a running build's files are kept. */
+  private async removeLeftovers(): Promise<void> {
+    for (const directory of [this.location, path.join(this.location, METADATA_DIR)]) {
+      const entries = await readdir(directory).catch(() => [] as string[]);
+      for (const entry of entries) {
+        const match = TEMPORARY_FILE.exec(entry);
+        if (match === null || Number(match[1]) === process.pid) continue;
+        const file = path.join(directory, entry);
+        const age = Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? Date.now());
+        if (!processIsAlive(Number(match[1])) || age > STALE_AFTER_MS) await rm(file, { force: true });
+      }
+    }
   }
 
   async stagingPath(name: string): Promise<string> {
     assertFeatureName(name);
     await this.ensureDirectory(this.location);
     // A dot-name in the same directory: invisible as a feature, and renamed on the same file system.
-    return path.join(this.location, `.${name}.${process.pid}.${randomBytes(6).toString("hex")}.parquet.tmp`);
+    return temporaryPath(this.location, name, "parquet");
   }
 
   async putFeature(name: string, stagedFile: string): Promise<StoredFeature> {
@@ -110,7 +149,7 @@ export class LocalStore implements OfflineStore {
   async putMetadata(name: string, document: string): Promise<void> {
     const target = this.metadataPath(name);
     await this.ensureDirectory(path.dirname(target));
-    const temporary = path.join(path.dirname(target), `.${name}.${process.pid}.${randomBytes(6).toString("hex")}.json.tmp`);
+    const temporary = temporaryPath(path.dirname(target), name, "json");
     try {
       await writeFile(temporary, document);
       await rename(temporary, target);
