@@ -1,14 +1,17 @@
 import { createHash } from "node:crypto";
 import { rm, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { FeatureBuildResult } from "./build-result";
 import type { Engine } from "./engine";
-import { FeatureBuildError, MlforgeError } from "./errors";
+import { FeatureBuildError, MlforgeError, StoreAccessError } from "./errors";
 import { errorMessage } from "./errors/error-message";
 import type { Feature } from "./feature";
 import { parseMetadata, serializeMetadata, type FeatureMetadata } from "./feature-metadata";
 import type { OfflineStore } from "./offline-store";
-import { readerSql, resolveSource, sourceFormat, type SourceFile } from "./source";
+import { readerSql, resolveSource, sourceFormat, type ResolvedSource, type SourceFile, type SourceFormat } from "./source";
+import type { RemoteObject, SourceProviders } from "./source-provider";
 import { asSubquery, quoteIdentifier, quoteLiteral } from "./sql";
+import { createTemporaryDirectory, removeTemporaryDirectory } from "./temporary-directory";
 
 /** What `buildFeature` needs from its caller. */
 export interface BuildContext {
@@ -16,6 +19,10 @@ export interface BuildContext {
   store: OfflineStore;
   definitions: string;
   force: boolean;
+  /** Serve URI sources (`s3://…`). */
+  sources: SourceProviders;
+  /** Where remote source objects are downloaded for a build. @default the OS temp directory */
+  temporaryDirectory?: string;
 }
 
 /** Bumped when the way features are built changes, so that every feature rebuilds once. */
@@ -82,17 +89,73 @@ async function validateOutput(engine: Engine, feature: Feature, file: string): P
   return Number(summary?.rows ?? 0);
 }
 
+function isStoreAccessError(error: unknown): boolean {
+  // By name too: a store may bring its own copy of core (an ESM store loaded by CommonJS core).
+  return error instanceof StoreAccessError || (MlforgeError.isInstance(error) && error.name === "StoreAccessError");
+}
+
+/** The previous build's metadata, or undefined when there is none or it cannot be read. */
+async function previousMetadata(store: OfflineStore, name: string): Promise<FeatureMetadata | undefined> {
+  try {
+    return parseMetadata(await store.getMetadata(name));
+  } catch (error) {
+    // Write-only credentials (s3:PutObject and s3:ListBucket, no s3:GetObject) may not read the
+    // metadata. Then nobody can tell whether the feature changed: rebuilding is always correct,
+    // while failing would make every non-forced build under such a policy fail.
+    if (isStoreAccessError(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Downloads at most this many source objects at once. */
+const DOWNLOAD_CONCURRENCY = 4;
+
+/** Downloads every object of a remote source into `directory`; returns the local paths, in the objects' order. */
+async function downloadObjects(feature: Feature, source: Extract<ResolvedSource, { kind: "remote" }>, directory: string): Promise<string[]> {
+  const paths = source.objects.map((object, index) => {
+    // Keeps the object's name, extension included: DuckDB detects compression (.gz) from it.
+    const name = (object.uri.split("/").at(-1) ?? "").replace(/[^A-Za-z0-9._-]/g, "_") || "object";
+    return join(directory, `${index}-${name}`);
+  });
+  const download = async (object: RemoteObject, file: string): Promise<void> => {
+    try {
+      await source.provider.download(object, file);
+    } catch (error) {
+      if (MlforgeError.isInstance(error)) throw error;
+      throw new FeatureBuildError(feature.name, `downloading its source object '${object.uri}' failed: ${errorMessage(error)}`, { cause: error });
+    }
+  };
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < source.objects.length) {
+      const index = next++;
+      await download(source.objects[index]!, paths[index]!).catch((error: unknown) => {
+        failed = true;
+        throw error;
+      });
+    }
+  };
+  // Settled, not Promise.all: the caller removes the directory, so no download may still be writing into it.
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, source.objects.length) }, worker));
+  const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  if (failure !== undefined) throw failure.reason;
+  return paths;
+}
+
 /** Builds one feature into the store, or skips it when its fingerprint is unchanged. */
 export async function buildFeature(feature: Feature, context: BuildContext): Promise<FeatureBuildResult> {
   const started = performance.now();
   const { engine, store } = context;
-  const files = await resolveSource(engine, feature.name, feature.source);
+  const source = await resolveSource(engine, feature.name, feature.source, context.sources);
+  const files: SourceFile[] = source.files;
   const relation = quoteIdentifier(`${feature.name}_source`);
   const sql = await renderSql(feature, relation);
   const fingerprint = fingerprintOf(feature, sql, files);
 
+  // Decided before anything is downloaded: an unchanged remote source costs one listing.
   if (!context.force) {
-    const previous = parseMetadata(await store.getMetadata(feature.name));
+    const previous = await previousMetadata(store, feature.name);
     if (previous?.fingerprint === fingerprint) {
       const path = await store.getFeaturePath(feature.name);
       if (path !== undefined) {
@@ -101,6 +164,34 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
     }
   }
 
+  // A source without a known extension (an s3:// prefix) takes the format of its first object.
+  const format = sourceFormat(feature.source) ?? sourceFormat(files[0]?.path ?? "") ?? "parquet";
+  const build = (paths: readonly string[]) => buildFrom(feature, context, { relation, sql, fingerprint, files, format, paths, started });
+  if (source.kind === "local") return build(source.files.map((file) => file.path));
+  const directory = await createTemporaryDirectory(context.temporaryDirectory);
+  try {
+    return await build(await downloadObjects(feature, source, directory));
+  } finally {
+    await removeTemporaryDirectory(directory);
+  }
+}
+
+/** What `buildFrom` needs from `buildFeature`. */
+interface BuildPlan {
+  relation: string;
+  sql: string;
+  fingerprint: string;
+  files: SourceFile[];
+  format: SourceFormat;
+  /** Local files to read the source from. */
+  paths: readonly string[];
+  started: number;
+}
+
+/** Runs the feature's SQL over the local files of its source, validates the output and publishes it with its metadata. */
+async function buildFrom(feature: Feature, context: BuildContext, plan: BuildPlan): Promise<FeatureBuildResult> {
+  const { engine, store } = context;
+  const { relation, sql, fingerprint, files, format, started } = plan;
   const engineStep = async <T>(step: () => Promise<T>): Promise<T> => {
     try {
       return await step();
@@ -110,8 +201,8 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
     }
   };
 
-  const format = sourceFormat(feature.source) ?? "parquet";
-  await engineStep(() => engine.run(`CREATE OR REPLACE TEMP VIEW ${relation} AS SELECT * FROM ${readerSql(format, files)}`));
+  const reader = readerSql(format, plan.paths);
+  await engineStep(() => engine.run(`CREATE OR REPLACE TEMP VIEW ${relation} AS SELECT * FROM ${reader}`));
   const query = asSubquery(sql);
   const schema = await engineStep(() => engine.columns(`SELECT * FROM ${query}`));
   const names = schema.map((column) => column.name);

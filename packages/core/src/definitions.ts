@@ -9,6 +9,7 @@ import type { FeatureFrame } from "./feature-frame";
 import type { OfflineStore } from "./offline-store";
 import { getTrainingData, type TrainingDataOptions } from "./point-in-time";
 import { readFeature } from "./read-feature";
+import { SourceProviders, type SourceProvider } from "./source-provider";
 
 const marker = Symbol.for("mlforge.definitions");
 
@@ -22,6 +23,8 @@ export interface DefinitionsOptions {
   offlineStore: OfflineStore;
   /** DuckDB settings: memory limit, threads, spill directory. @default DuckDB's own */
   engine?: EngineOptions;
+  /** Providers of URI sources, such as `s3Sources({ region: "us-west-2" })` from @mlforge/store-s3. @default none given; `s3://` sources then use @mlforge/store-s3's `s3Sources()` with the AWS SDK's defaults, when it is installed */
+  sources?: readonly SourceProvider[];
 }
 
 /** Options of `Definitions.build()`. */
@@ -79,6 +82,7 @@ export class Definitions {
   /** Where features are stored. */
   readonly offlineStore: OfflineStore;
   private readonly engineOptions: EngineOptions;
+  private readonly sources: SourceProviders;
 
   constructor(options: DefinitionsOptions) {
     if (typeof options?.name !== "string" || options.name.trim() === "") {
@@ -87,7 +91,7 @@ export class Definitions {
     if (typeof options.offlineStore?.putFeature !== "function") {
       throw new FeatureDefinitionError("Definitions needs an offlineStore, for example offlineStore: new LocalStore(\"./feature_store\").");
     }
-    const known = new Set(["name", "features", "offlineStore", "engine"]);
+    const known = new Set(["name", "features", "offlineStore", "engine", "sources"]);
     const unknown = Object.keys(options).filter((key) => !known.has(key));
     if (unknown.length > 0) {
       throw new FeatureDefinitionError(`Definitions has unknown option ${unknown.map((key) => `'${key}'`).join(", ")}. Known options: ${[...known].join(", ")}.`);
@@ -96,6 +100,7 @@ export class Definitions {
     this.features = Object.freeze(collectFeatures(options.features));
     this.offlineStore = options.offlineStore;
     this.engineOptions = { ...options.engine };
+    this.sources = new SourceProviders(options.sources);
     Object.defineProperty(this, marker, { value: true });
   }
 
@@ -148,7 +153,14 @@ export class Definitions {
         const featureStarted = performance.now();
         let entry: FeatureBuildResult;
         try {
-          entry = await buildFeature(item, { engine, store: this.offlineStore, definitions: this.name, force: options.force ?? false });
+          entry = await buildFeature(item, {
+            engine,
+            store: this.offlineStore,
+            definitions: this.name,
+            force: options.force ?? false,
+            sources: this.sources,
+            temporaryDirectory: this.engineOptions.tempDirectory,
+          });
         } catch (error) {
           signal?.throwIfAborted();
           const failure = MlforgeError.isInstance(error)

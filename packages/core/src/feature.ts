@@ -1,5 +1,6 @@
 import { FeatureDefinitionError } from "./errors";
 import { sourceFormat } from "./source";
+import { sourceScheme } from "./source-provider";
 
 const marker = Symbol.for("mlforge.feature");
 
@@ -86,9 +87,11 @@ export function feature(options: FeatureOptions, transform: FeatureTransform): F
   if (typeof options.source !== "string" || options.source.trim() === "") {
     throw new FeatureDefinitionError(`Feature '${name}' has no source. Pass a file path, a glob or an s3:// URI, for example source: "data/transactions.parquet".`);
   }
-  if (sourceFormat(options.source) === undefined) {
+  // A URI prefix ("s3://bucket/events/") names objects whose format is known once they are listed.
+  const isPrefix = sourceScheme(options.source) !== undefined && options.source.endsWith("/");
+  if (!isPrefix && sourceFormat(options.source) === undefined) {
     throw new FeatureDefinitionError(
-      `Feature '${name}' has source '${options.source}' of an unknown format. Use a .parquet, .csv, .json or .ndjson file (optionally .gz).`,
+      `Feature '${name}' has source '${options.source}' of an unknown format. Use a .parquet, .csv, .json or .ndjson file (optionally .gz), or a URI prefix ending in '/'.`,
     );
   }
   if (options.timestamp !== undefined) {

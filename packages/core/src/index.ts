@@ -11,4 +11,5 @@ export type { FeatureFrameSource } from "./feature-frame";
 export type { FeatureMetadata } from "./feature-metadata";
 export type { OfflineStore, StoredFeature } from "./offline-store";
 export type { JoinPlan, TrainingDataOptions } from "./point-in-time";
-export type { SourceFile, SourceFormat } from "./source";
+export type { LocalSourceFile, RemoteSourceFile, SourceFile, SourceFormat } from "./source";
+export type { RemoteObject, SourceProvider } from "./source-provider";

@@ -36,6 +36,11 @@ describe("feature()", () => {
     }
   });
 
+  test("accepts a URI prefix as a source, whose objects' format is known when listed", () => {
+    expect(feature({ name: "x", keys: ["a"], source: "s3://bucket/events/" }, transform).source).toBe("s3://bucket/events/");
+    expect(() => feature({ name: "x", keys: ["a"], source: "data/events/" }, transform)).toThrow(/unknown format/);
+  });
+
   test("rejects a missing transform", () => {
     expect(() => feature({ name: "x", keys: ["a"], source: "t.csv" }, undefined as never)).toThrow(/has no transform/);
   });

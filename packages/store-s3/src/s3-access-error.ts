@@ -1,11 +1,13 @@
 import { StoreAccessError } from "@mlforge/core";
 
-/** The IAM actions S3Store uses; nothing it does needs s3:DeleteObject. */
+/** The IAM actions S3Store and s3Sources() use; nothing they do needs s3:DeleteObject. */
 export type S3Action = "s3:ListBucket" | "s3:GetObject" | "s3:PutObject";
 
-/** What S3Store was doing when a request failed, so that the message can say how to fix it. */
+/** What S3Store (or an s3Sources() provider) was doing when a request failed, so that the message can say how to fix it. */
 export interface S3RequestContext {
   bucket: string;
+  /** What the user configured, named in fixes: the store, or the source provider (whose bucket comes from a source URI). @default "S3Store" */
+  owner?: "S3Store" | "s3Sources()";
   /** The IAM action the failed request needs. */
   action: S3Action;
   /** The object key the request was about; absent for listings. */
@@ -109,7 +111,7 @@ function isRegionError(error: ErrorShape, code: string | undefined, status: numb
 }
 
 function credentialSource(context: S3RequestContext): string {
-  if (context.credentials === "option") return "the 'credentials' option passed to S3Store";
+  if (context.credentials === "option") return `the 'credentials' option passed to ${context.owner ?? "S3Store"}`;
   if (context.credentials === "client") return "the S3Client passed as the 'client' option";
   const environment = process.env.AWS_ACCESS_KEY_ID
     ? " AWS_ACCESS_KEY_ID is set in this environment, so the environment variables are the ones in use."
@@ -142,14 +144,14 @@ function detail(error: unknown, context: S3RequestContext): string {
   const about = target(context);
 
   if (code === "NoSuchBucket") {
-    return `${context.endpoint} has no bucket '${context.bucket}' (NoSuchBucket). Create it (for example: aws s3 mb s3://${context.bucket}) or correct the 'bucket' option.`;
+    return `${context.endpoint} has no bucket '${context.bucket}' (NoSuchBucket). Create it (for example: aws s3 mb s3://${context.bucket}) or correct the ${context.owner === "s3Sources()" ? "bucket in the source URI" : "'bucket' option"}.`;
   }
   if (isRegionError(value, code, status)) {
     const actual = bucketRegion(value);
     const configured = context.region === undefined ? "(none)" : `'${context.region}'`;
     return actual === undefined
       ? `The bucket is in another region than the configured ${configured} (${code ?? status}). Pass the bucket's region as the 'region' option.`
-      : `The bucket is in region '${actual}' but the store is configured for region ${configured} (${code ?? status}). Pass region: '${actual}' to S3Store or set AWS_REGION=${actual}.`;
+      : `The bucket is in region '${actual}' but ${context.owner === "s3Sources()" ? "s3Sources()" : "the store"} is configured for region ${configured} (${code ?? status}). Pass region: '${actual}' to ${context.owner ?? "S3Store"} or set AWS_REGION=${actual}.`;
   }
   if (code !== undefined && CREDENTIAL_CODES.has(code)) {
     const expired = code === "ExpiredToken" || code === "TokenRefreshRequired" ? " The session token has expired: refresh the credentials (for example: aws sso login)." : "";
@@ -165,7 +167,7 @@ function detail(error: unknown, context: S3RequestContext): string {
     );
   }
   if (/region is missing/i.test(value.message ?? "")) {
-    return "No AWS region is configured. Pass region (for example region: 'us-west-2') to S3Store or set AWS_REGION.";
+    return `No AWS region is configured. Pass region (for example region: 'us-west-2') to ${context.owner ?? "S3Store"} or set AWS_REGION.`;
   }
   if (code === "RequestTimeTooSkewed") {
     return "S3 refused the request because this machine's clock is off by more than 15 minutes (RequestTimeTooSkewed). Synchronise the clock (NTP).";
@@ -186,9 +188,13 @@ function detail(error: unknown, context: S3RequestContext): string {
   return `S3 answered ${code ?? "an error"}${status === undefined ? "" : ` (HTTP ${status})`} to ${context.action} on ${about.text}${said}.`;
 }
 
+/** The message for an S3 or network failure: what is wrong and how to fix it. */
+export function s3ErrorMessage(error: unknown, context: S3RequestContext): string {
+  const lead = context.check || s3ErrorCode(error) === "NoSuchBucket" ? `${bucketSentence(context.bucket)} ` : "";
+  return `${lead}${detail(error, context)}`;
+}
+
 /** Turns an S3 or network failure into a `StoreAccessError` that says what is wrong and how to fix it, keeping the SDK error as `cause`. */
 export function s3AccessError(error: unknown, context: S3RequestContext): StoreAccessError {
-  const message = detail(error, context);
-  const lead = context.check || s3ErrorCode(error) === "NoSuchBucket" ? `${bucketSentence(context.bucket)} ` : "";
-  return new StoreAccessError(`${lead}${message}`, { cause: error });
+  return new StoreAccessError(s3ErrorMessage(error, context), { cause: error });
 }

@@ -16,8 +16,8 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { assertFeatureName, FEATURE_NAME_PATTERN, StoreAccessError, type OfflineStore, type StoredFeature } from "@mlforge/core";
+import { createS3Client } from "./s3-client";
 import { isAccessDenied, isNotFound, s3AccessError, s3ErrorCode, type S3Action } from "./s3-access-error";
 
 /** Options of `new S3Store()`. */
@@ -136,29 +136,9 @@ export class S3Store implements OfflineStore {
     this.queueSize = options.queueSize ?? 4;
     this.endpoint = options.endpoint;
     this.credentialSource = options.client !== undefined ? "client" : options.credentials !== undefined ? "option" : "chain";
-    this.client = options.client ?? S3Store.createClient(options);
+    this.client = options.client ?? createS3Client(options);
     const scope = createHash("sha256").update(`${options.endpoint ?? "aws"}\n${this.bucket}\n${this.prefix}`).digest("hex").slice(0, 12);
     this.cacheDirectory = path.join(path.resolve(options.cacheDirectory ?? path.join(tmpdir(), "mlforge-s3-cache")), `${this.bucket}-${scope}`);
-  }
-
-  private static createClient(options: S3StoreOptions): S3Client {
-    const custom = options.endpoint !== undefined;
-    const config: S3ClientConfig = {
-      // Bounded failures: three attempts, each with a connection timeout; small requests also get a total timeout (SMALL).
-      maxAttempts: 3,
-      requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, socketTimeout: 30_000, throwOnRequestTimeout: true }),
-      forcePathStyle: options.forcePathStyle ?? custom,
-    };
-    if (options.region !== undefined) config.region = options.region;
-    else if (custom) config.region = "us-east-1";
-    if (options.endpoint !== undefined) config.endpoint = options.endpoint;
-    if (options.credentials !== undefined) config.credentials = options.credentials;
-    if (custom) {
-      // S3-compatible servers often cannot read the aws-chunked bodies that carry the SDK's default CRC32 trailers.
-      config.requestChecksumCalculation = "WHEN_REQUIRED";
-      config.responseChecksumValidation = "WHEN_REQUIRED";
-    }
-    return new S3Client(config);
   }
 
   private featureKey(name: string): string {

@@ -176,6 +176,27 @@ test("write-only policy: a build succeeds with s3:PutObject and s3:ListBucket al
   expectNoDelete();
 });
 
+test("write-only policy: a build that is not forced cannot read the previous metadata, so it rebuilds, and succeeds", async () => {
+  gateway.policy = WRITE_ONLY;
+  const made = store();
+  await definitions(made).build();
+  gateway.clear();
+
+  const again = await definitions(made).build();
+  expect(again.built.map((entry) => [entry.name, entry.rows])).toEqual([["user_total_spend", 2]]);
+  expect(again.skipped).toEqual([]);
+  // The metadata now exists, so its denied GET cannot be taken for "never built": core rebuilds.
+  expect(gateway.requests.filter((request) => !request.allowed).map((request) => [request.operation, request.resource])).toEqual([
+    ["GetObject", `arn:aws:s3:::${BUCKET}/${made.prefix}/_metadata/user_total_spend.json`],
+  ]);
+  expect(gateway.allowedActions()).toEqual(["s3:ListBucket", "s3:PutObject"]);
+  expect(gateway.operations().filter((operation) => operation === "PutObject")).toHaveLength(2);
+  expectNoDelete();
+
+  gateway.policy = READ_ONLY;
+  expect(await rowsOf((await store(made.prefix).getFeaturePath("user_total_spend"))!)).toEqual(expectedRows);
+});
+
 test("read-only policy: list, metadata and reading the feature succeed with s3:GetObject and s3:ListBucket alone", async () => {
   const prefix = await built();
   gateway.policy = READ_ONLY;
