@@ -37,6 +37,8 @@ export function createProgressReporter(stream: OutputStream): ProgressReporter {
   // A pseudo-terminal may report 0 columns; fall back to a usual width.
   const columns = Math.max(stream.columns || 80, 40);
   let drawn = false;
+  // Counted, not taken from the index: the next feature starts while the previous one uploads.
+  let done = 0;
   const draw = (text: string) => {
     stream.write(`\r\u001b[2K${text}`);
     drawn = true;
@@ -44,10 +46,10 @@ export function createProgressReporter(stream: OutputStream): ProgressReporter {
   return {
     onProgress(event) {
       if (live) {
-        if (event.type === "start") draw(progressBar(event.index, event.total, `building ${event.name}`, columns));
-        else draw(progressBar(event.index + 1, event.total, `${event.name} ${event.result.status}`, columns));
+        if (event.type === "start") draw(progressBar(done, event.total, `building ${event.name}`, columns));
+        else draw(progressBar(++done, event.total, `${event.name} ${event.result.status}`, columns));
       } else if (event.type === "end") {
-        stream.write(`[${event.index + 1}/${event.total}] ${event.name} ${describeOutcome(event.result)}\n`);
+        stream.write(`[${++done}/${event.total}] ${event.name} ${describeOutcome(event.result)}\n`);
       }
     },
     finish() {

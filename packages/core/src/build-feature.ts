@@ -143,8 +143,17 @@ async function downloadObjects(feature: Feature, source: Extract<ResolvedSource,
   return paths;
 }
 
-/** Builds one feature into the store, or skips it when its fingerprint is unchanged. */
-export async function buildFeature(feature: Feature, context: BuildContext): Promise<FeatureBuildResult> {
+/**
+ * A feature computed into a staged Parquet file and validated, not yet in the store. Publishing
+ * (an upload, for a remote store) may overlap the next feature's computation.
+ */
+export interface ComputedFeature {
+  /** Puts the staged file into the store, then its metadata; removes the staged file either way. */
+  publish(): Promise<FeatureBuildResult>;
+}
+
+/** Computes one feature, or skips it (a result) when its fingerprint is unchanged. */
+export async function buildFeature(feature: Feature, context: BuildContext): Promise<FeatureBuildResult | ComputedFeature> {
   const started = performance.now();
   const { engine, store } = context;
   const source = await resolveSource(engine, feature.name, feature.source, context.sources);
@@ -188,8 +197,8 @@ interface BuildPlan {
   started: number;
 }
 
-/** Runs the feature's SQL over the local files of its source, validates the output and publishes it with its metadata. */
-async function buildFrom(feature: Feature, context: BuildContext, plan: BuildPlan): Promise<FeatureBuildResult> {
+/** Runs the feature's SQL over the local files of its source into a staged file and validates it. */
+async function buildFrom(feature: Feature, context: BuildContext, plan: BuildPlan): Promise<ComputedFeature> {
   const { engine, store } = context;
   const { relation, sql, fingerprint, files, format, started } = plan;
   const engineStep = async <T>(step: () => Promise<T>): Promise<T> => {
@@ -216,32 +225,42 @@ async function buildFrom(feature: Feature, context: BuildContext, plan: BuildPla
   }
 
   const staged = await store.stagingPath(feature.name);
+  let rows: number;
   try {
     await engineStep(() => engine.run(`COPY ${query} TO ${quoteLiteral(staged)} (FORMAT parquet)`));
-    const rows = await engineStep(() => validateOutput(engine, feature, staged));
-    const { size } = await stat(staged);
-    const stored = await store.putFeature(feature.name, staged);
-    const durationMs = performance.now() - started;
-    const metadata: FeatureMetadata = {
-      formatVersion: 1,
-      name: feature.name,
-      definitions: context.definitions,
-      ...(feature.description === undefined ? {} : { description: feature.description }),
-      tags: [...feature.tags],
-      keys: [...feature.keys],
-      ...(feature.timestamp === undefined ? {} : { timestamp: feature.timestamp }),
-      source: feature.source,
-      sourceFiles: files,
-      schema,
-      rows,
-      bytes: size,
-      fingerprint,
-      builtAt: new Date().toISOString(),
-      durationMs: Math.round(durationMs),
-    };
-    await store.putMetadata(feature.name, serializeMetadata(metadata));
-    return { name: feature.name, status: "built", rows, bytes: stored.bytes, uri: stored.uri, durationMs };
-  } finally {
+    rows = await engineStep(() => validateOutput(engine, feature, staged));
+  } catch (error) {
     await rm(staged, { force: true });
+    throw error;
   }
+
+  const publish = async (): Promise<FeatureBuildResult> => {
+    try {
+      const { size } = await stat(staged);
+      const stored = await store.putFeature(feature.name, staged);
+      const durationMs = performance.now() - started;
+      const metadata: FeatureMetadata = {
+        formatVersion: 1,
+        name: feature.name,
+        definitions: context.definitions,
+        ...(feature.description === undefined ? {} : { description: feature.description }),
+        tags: [...feature.tags],
+        keys: [...feature.keys],
+        ...(feature.timestamp === undefined ? {} : { timestamp: feature.timestamp }),
+        source: feature.source,
+        sourceFiles: files,
+        schema,
+        rows,
+        bytes: size,
+        fingerprint,
+        builtAt: new Date().toISOString(),
+        durationMs: Math.round(durationMs),
+      };
+      await store.putMetadata(feature.name, serializeMetadata(metadata));
+      return { name: feature.name, status: "built", rows, bytes: stored.bytes, uri: stored.uri, durationMs };
+    } finally {
+      await rm(staged, { force: true });
+    }
+  };
+  return { publish };
 }

@@ -142,7 +142,23 @@ export class Definitions {
     signal?.throwIfAborted();
     await this.offlineStore.check();
 
-    const result: BuildResult = { built: [], skipped: [], failed: [], durationMs: 0 };
+    const entries: FeatureBuildResult[] = [];
+    const failedEntry = (item: Feature, error: unknown, featureStarted: number): FeatureBuildResult => ({
+      name: item.name,
+      status: "failed",
+      rows: 0,
+      bytes: 0,
+      uri: "",
+      durationMs: performance.now() - featureStarted,
+      error: MlforgeError.isInstance(error) ? error : new FeatureBuildError(item.name, errorMessage(error), { cause: error }),
+    });
+    const finish = (index: number, entry: FeatureBuildResult) => {
+      entries[index] = entry;
+      onProgress?.({ type: "end", name: entry.name, index, total: selected.length, result: entry });
+    };
+    // At most one feature is being published (uploaded) while the next one computes: the upload
+    // overlaps DuckDB's work, and at most two staged files exist at once.
+    let publishing: Promise<void> = Promise.resolve();
     const engine = await Engine.open(this.engineOptions);
     const interrupt = () => engine.interrupt();
     signal?.addEventListener("abort", interrupt);
@@ -151,9 +167,8 @@ export class Definitions {
         signal?.throwIfAborted();
         onProgress?.({ type: "start", name: item.name, index, total: selected.length });
         const featureStarted = performance.now();
-        let entry: FeatureBuildResult;
         try {
-          entry = await buildFeature(item, {
+          const outcome = await buildFeature(item, {
             engine,
             store: this.offlineStore,
             definitions: this.name,
@@ -161,20 +176,26 @@ export class Definitions {
             sources: this.sources,
             temporaryDirectory: this.engineOptions.tempDirectory,
           });
+          if ("publish" in outcome) {
+            await publishing;
+            publishing = outcome.publish().then(
+              (entry) => finish(index, entry),
+              (error: unknown) => finish(index, failedEntry(item, error, featureStarted)),
+            );
+          } else finish(index, outcome);
         } catch (error) {
           signal?.throwIfAborted();
-          const failure = MlforgeError.isInstance(error)
-            ? error
-            : new FeatureBuildError(item.name, errorMessage(error), { cause: error });
-          entry = { name: item.name, status: "failed", rows: 0, bytes: 0, uri: "", durationMs: performance.now() - featureStarted, error: failure };
+          finish(index, failedEntry(item, error, featureStarted));
         }
-        result[entry.status].push(entry);
-        onProgress?.({ type: "end", name: item.name, index, total: selected.length, result: entry });
       }
     } finally {
+      // Never leave an upload running behind the caller's back, even when aborted.
+      await publishing;
       signal?.removeEventListener("abort", interrupt);
       engine.close();
     }
+    const result: BuildResult = { built: [], skipped: [], failed: [], durationMs: 0 };
+    for (const entry of entries) result[entry.status].push(entry);
     result.durationMs = performance.now() - started;
     if (result.failed.length > 0) throw new BuildError(result);
     return result;

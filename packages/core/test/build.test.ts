@@ -175,17 +175,36 @@ describe("build", () => {
     expect((await readdir(path.join(storePath, "_metadata"))).sort()).toEqual(["product_popularity.json", "user_daily_spend.json", "user_total_spend.json"]);
   });
 
-  test("reports progress as each feature starts and ends", async () => {
+  test("reports progress as each feature starts and ends; the next feature computes while the previous one is published", async () => {
     const events: BuildProgressEvent[] = [];
-    await definitions([spend(), popularity()]).build({ onProgress: (event) => events.push(event) });
-    expect(events.map((event) => [event.type, event.name, event.index, event.total])).toEqual([
-      ["start", "user_total_spend", 0, 2],
-      ["end", "user_total_spend", 0, 2],
-      ["start", "product_popularity", 1, 2],
-      ["end", "product_popularity", 1, 2],
+    await definitions([spend(), popularity(), daily()]).build({ onProgress: (event) => events.push(event) });
+    const order = events.map((event) => `${event.type} ${event.name}`);
+    expect(order).toEqual([
+      "start user_total_spend",
+      "start product_popularity",
+      "end user_total_spend",
+      "start user_daily_spend",
+      "end product_popularity",
+      "end user_daily_spend",
     ]);
-    const last = events[3];
-    expect(last?.type === "end" && last.result.status).toBe("built");
+    expect(events.map((event) => [event.index, event.total])).toEqual([
+      [0, 3],
+      [1, 3],
+      [0, 3],
+      [2, 3],
+      [1, 3],
+      [2, 3],
+    ]);
+    const ends = events.filter((event) => event.type === "end");
+    expect(ends.map((event) => event.type === "end" && event.result.status)).toEqual(["built", "built", "built"]);
+  });
+
+  test("a feature that fails while the previous one publishes does not disturb it, and results keep definition order", async () => {
+    const broken = feature({ name: "broken", keys: ["user_id"], source: transactions }, (source) => `SELECT user_id, nope FROM ${source}`);
+    const error = await buildError(definitions([spend(), broken, popularity()]).build());
+    expect(error.result.built.map((entry) => entry.name)).toEqual(["user_total_spend", "product_popularity"]);
+    expect(error.result.failed.map((entry) => entry.name)).toEqual(["broken"]);
+    expect((await readdir(storePath)).sort()).toEqual(["_metadata", "product_popularity.parquet", "user_total_spend.parquet"]);
   });
 
   test("lists features with their stored metadata", async () => {
