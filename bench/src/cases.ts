@@ -1,8 +1,13 @@
-import { mkdir, rm } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { Definitions, type Feature } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
+import { S3Store } from "@mlforge/store-s3";
+import { S3RVER_CREDENTIALS } from "@mlforge/s3-test-server";
 
 /** Options every case receives from the runner. */
 export interface CaseOptions {
@@ -14,7 +19,13 @@ export interface CaseOptions {
   store?: string;
   /** A Parquet file of entity rows: user_id, event_time (training cases). */
   entities?: string;
+  /** The S3-compatible server's endpoint and a fresh prefix in its bucket (S3 cases). */
+  s3?: { endpoint: string; bucket: string; prefix: string };
 }
+
+/** Part size and parallel parts of every upload, mlforge's defaults, on both sides. */
+const PART_SIZE = 8 * 1024 * 1024;
+const QUEUE_SIZE = 4;
 
 /** The example app's features, reading `data` (they take their source from MLFORGE_EXAMPLE_DATA at import). */
 async function exampleFeatures(data: string): Promise<Feature[]> {
@@ -48,6 +59,28 @@ async function buildMlforge({ data, out }: CaseOptions): Promise<void> {
   const features = await exampleFeatures(data);
   const defs = new Definitions({ name: "bench", features, offlineStore: new LocalStore(out) });
   await defs.build({ force: true });
+}
+
+/** Raw DuckDB plus a raw `@aws-sdk/lib-storage` upload of each file, one after the other. */
+async function s3Raw(options: CaseOptions): Promise<void> {
+  await buildRaw(options);
+  const { endpoint, bucket, prefix } = options.s3!;
+  const client = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: S3RVER_CREDENTIALS, requestChecksumCalculation: "WHEN_REQUIRED" });
+  try {
+    for (const file of await readdir(options.out)) {
+      const params = { Bucket: bucket, Key: `${prefix}/${file}`, Body: createReadStream(path.join(options.out, file)) };
+      await new Upload({ client, params, partSize: PART_SIZE, queueSize: QUEUE_SIZE }).done();
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** mlforge: `Definitions.build({ force: true })` into an S3Store on the same server. */
+async function s3Mlforge({ data, s3 }: CaseOptions): Promise<void> {
+  const { endpoint, bucket, prefix } = s3!;
+  const store = new S3Store({ bucket, prefix, endpoint, credentials: S3RVER_CREDENTIALS, partSize: PART_SIZE, queueSize: QUEUE_SIZE });
+  await new Definitions({ name: "bench", features: await exampleFeatures(data), offlineStore: store }).build({ force: true });
 }
 
 /** The training set's three features: two lifetime ones joined on keys, one as of the entity's time. */
@@ -114,6 +147,8 @@ async function trainingMlforge({ data, store, entities, out }: CaseOptions): Pro
 export const cases = {
   "build-raw": buildRaw,
   "build-mlforge": buildMlforge,
+  "s3-raw": s3Raw,
+  "s3-mlforge": s3Mlforge,
   "training-asof": trainingAsof,
   "training-rank": trainingRank,
   "training-mlforge": trainingMlforge,

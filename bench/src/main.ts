@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { generateTransactions } from "@mlforge/example/generate-transactions";
+import { startS3Server } from "@mlforge/s3-test-server";
 import { buildStore, clean, writeEntities } from "./cases";
 
 const run = promisify(execFile);
@@ -66,6 +67,9 @@ async function dataset(rows: number): Promise<string> {
   return file;
 }
 
+const s3 = await startS3Server(["bench"]);
+let runNumber = 0;
+
 const results: Array<Row & { medians: Record<string, Measurement>; ratio: number; fastestBaseline: string }> = [];
 
 for (const rows of sizes) {
@@ -80,6 +84,7 @@ for (const rows of sizes) {
   }
   const comparisons: Row[] = [
     { name: "build (LocalStore)", rows, mlforge: "build-mlforge", baselines: ["build-raw"] },
+    { name: "build (S3Store, local S3 server)", rows, mlforge: "s3-mlforge", baselines: ["s3-raw"] },
     ...entityCounts.map((count) => ({ name: `training data, ${count.toLocaleString("en-US")} entity rows`, rows, entities: count, mlforge: "training-mlforge", baselines: ["training-asof", "training-rank"] })),
   ];
   for (const comparison of comparisons) {
@@ -90,7 +95,8 @@ for (const rows of sizes) {
       for (const name of index % 2 === 0 ? cases : [...cases].reverse()) {
         const out = path.join(os.tmpdir(), `mlforge-bench-${process.pid}-${name}`);
         await clean(out);
-        samples[name]!.push(await measure(name, { data, out, store, entities: comparison.entities === undefined ? undefined : entityFiles.get(comparison.entities) }));
+        const entities = comparison.entities === undefined ? undefined : entityFiles.get(comparison.entities);
+        samples[name]!.push(await measure(name, { data, out, store, entities, s3: { endpoint: s3.endpoint, bucket: "bench", prefix: `run-${runNumber++}` } }));
         await clean(out);
       }
     }
@@ -105,6 +111,8 @@ for (const rows of sizes) {
     );
   }
 }
+
+await s3.close();
 
 const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? "unknown", memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
 const stamp = new Date().toISOString();
