@@ -20,3 +20,27 @@ export function formatDuration(milliseconds: number): string {
 export function formatCount(count: number): string {
   return count.toLocaleString("en-US");
 }
+
+/** A share as a percentage with one decimal: "2.6%". */
+export function formatPercent(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
+
+/** A value of a training row for a table cell: times as "2025-05-01 10:22:13" (UTC), fractions with two decimals, null as "null". */
+export function formatCell(value: unknown): string {
+  if (value === null || value === undefined) return "null";
+  if (value instanceof Date) return value.toISOString().slice(0, 19).replace("T", " ");
+  if (typeof value === "number" && !Number.isInteger(value)) return value.toFixed(2);
+  return String(value);
+}
+
+/** Lays rows out as a plain-text table under a header and a dashed rule; columns listed in `rightAligned` are padded on the left. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: readonly number[] = []): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    widths
+      .map((width, column) => (rightAligned.includes(column) ? (cells[column] ?? "").padStart(width) : (cells[column] ?? "").padEnd(width)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), widths.map((width) => "-".repeat(width)).join("  "), ...rows.map(line)].join("\n");
+}

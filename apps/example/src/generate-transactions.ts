@@ -34,6 +34,14 @@ export interface GeneratedTransactions {
   durationMs: number;
 }
 
+/**
+ * DuckDB SQL defining `uniform(i, seed, purpose)`: a draw in [0, 1) from the top 53 bits of
+ * hash('purpose:seed:i'). Hashing one string keeps the purposes independent; hash(i, seed, purpose)
+ * gives strongly correlated draws.
+ */
+export const UNIFORM_MACRO =
+  "CREATE TEMP MACRO uniform(i, seed, purpose) AS (hash(concat(purpose, ':', seed, ':', i)) >> 11)::DOUBLE / 9007199254740992";
+
 function assertCount(name: string, value: number, minimum: number): void {
   if (!Number.isSafeInteger(value) || value < minimum) {
     throw new RangeError(`Option '${name}' must be an integer of at least ${minimum}, got ${String(value)}.`);
@@ -115,11 +123,7 @@ export async function generateTransactions(options: GenerateTransactionsOptions 
   const instance = await DuckDBInstance.create(":memory:");
   const connection = await instance.connect();
   try {
-    // A uniform draw in [0, 1) from the top 53 bits of hash('purpose:seed:i'). Hashing one string
-    // keeps the purposes independent; hash(i, seed, purpose) gives strongly correlated draws.
-    await connection.run(
-      "CREATE TEMP MACRO uniform(i, seed, purpose) AS (hash(concat(purpose, ':', seed, ':', i)) >> 11)::DOUBLE / 9007199254740992",
-    );
+    await connection.run(UNIFORM_MACRO);
     await connection.run(`COPY (${transactionsSql(rows, seed, users, products)}) TO ${quote(staged)} (FORMAT parquet)`);
     await rename(staged, target);
   } catch (error) {

@@ -8,6 +8,8 @@ export interface CommandContext {
   arguments: CliArguments;
   stdout: OutputStream;
   stderr: OutputStream;
-  /** Aborts a running build (Ctrl-C). */
+  /** Directory that relative `--entities` and `--out` paths resolve from. */
+  cwd: string;
+  /** Aborts a running command (Ctrl-C). */
   signal?: AbortSignal;
 }

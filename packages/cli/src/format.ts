@@ -70,3 +70,34 @@ export function formatFields(fields: readonly (readonly [string, string])[]): st
     })
     .join("");
 }
+
+const numericType = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|REAL|DECIMAL(\(\d+,\s*\d+\))?)$/;
+
+/** True for DuckDB number types, whose table columns are right-aligned. */
+export function isNumericType(type: string): boolean {
+  return numericType.test(type);
+}
+
+/** Formats a `Date` as DuckDB shows a value of `type`: `2025-01-31` for DATE, else `2025-01-31 14:05:09` (UTC), with milliseconds when there are some. */
+function formatDate(value: Date, type: string): string {
+  if (Number.isNaN(value.getTime())) return "invalid date";
+  const iso = value.toISOString();
+  if (type === "DATE") return iso.slice(0, 10);
+  const time = `${iso.slice(0, 10)} ${iso.slice(11, iso.endsWith(".000Z") ? 19 : 23)}`;
+  return type.includes("WITH TIME ZONE") ? `${time} UTC` : time;
+}
+
+/**
+ * Formats one value of a row, as `FeatureFrame.rows()` gives it, for a table cell: `null`, dates
+ * and times as DuckDB shows them, lists and structs as JSON, all on one line and cut to `maxLength`.
+ * @param maxLength @default 40
+ */
+export function formatValue(value: unknown, type = "", maxLength = 40): string {
+  let text: string;
+  if (value === null || value === undefined) text = "null";
+  else if (value instanceof Date) text = formatDate(value, type);
+  else if (typeof value === "object") text = JSON.stringify(value, (_key, item: unknown) => (typeof item === "bigint" ? item.toString() : item));
+  else text = String(value);
+  text = text.replace(/[\r\n\t]+/g, " ");
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}

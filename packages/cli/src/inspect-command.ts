@@ -1,6 +1,9 @@
 import type { Feature, FeatureMetadata } from "@mlforge/core";
 import type { CommandContext } from "./command-context";
-import { formatBytes, formatCount, formatDuration, formatFields, formatTable, formatTime } from "./format";
+import { formatBytes, formatCount, formatDuration, formatFields, formatTable, formatTime, formatValue, isNumericType, type TableColumn } from "./format";
+
+/** How many sample rows `mlforge inspect` shows without `--rows`. */
+export const DEFAULT_SAMPLE_ROWS = 5;
 
 /** What an inspect section is drawn from. */
 export interface InspectSubject {
@@ -52,10 +55,29 @@ const schemaSection: InspectSection = ({ metadata }) =>
     ).replace(/^(?=.)/gm, "  "),
   );
 
-/** The sections of `mlforge inspect`, in order; a new one (such as sample rows) is one more entry. */
-export const INSPECT_SECTIONS: readonly InspectSection[] = [definitionSection, buildSection, schemaSection];
+const sampleSection: InspectSection = async ({ feature, metadata, context }) => {
+  const limit = context.arguments.rows ?? DEFAULT_SAMPLE_ROWS;
+  if (metadata === undefined || limit === 0) return undefined;
+  const frame = await context.definitions.read(feature.name);
+  try {
+    // head() limits inside DuckDB: only the sample reaches JavaScript, however large the feature.
+    const rows = await frame.head(limit);
+    if (rows.length === 0) return titled("Sample rows", "  (no rows)\n");
+    const title = rows.length < frame.numRows ? `Sample rows (first ${formatCount(rows.length)} of ${formatCount(frame.numRows)})` : `Sample rows (all ${formatCount(rows.length)})`;
+    const table = formatTable(
+      frame.schema.map((column): TableColumn => ({ header: column.name, align: isNumericType(column.type) ? "right" : "left" })),
+      rows.map((row) => frame.schema.map((column) => formatValue(row[column.name], column.type))),
+    );
+    return titled(title, table.replace(/^(?=.)/gm, "  "));
+  } finally {
+    await frame.close();
+  }
+};
 
-/** `mlforge inspect <feature>`: a feature's definition, build metadata and schema. */
+/** The sections of `mlforge inspect`, in order; a new one is one more entry. */
+export const INSPECT_SECTIONS: readonly InspectSection[] = [definitionSection, buildSection, schemaSection, sampleSection];
+
+/** `mlforge inspect <feature>`: a feature's definition, build metadata, schema and first rows (`--rows`, default 5). */
 export async function inspectCommand(context: CommandContext): Promise<number> {
   const name = context.arguments.feature ?? "";
   const feature = context.definitions.feature(name);

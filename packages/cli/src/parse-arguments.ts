@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { UsageError } from "./usage-error";
 
 /** A command the CLI runs. */
-export type CommandName = "build" | "list" | "inspect";
+export type CommandName = "build" | "list" | "inspect" | "training-data";
 
 /** The command line, parsed and checked. */
 export interface CliArguments {
@@ -16,13 +16,37 @@ export interface CliArguments {
   features?: string[];
   /** `--tags`, split on commas. */
   tags?: string[];
+  /** `--rows`: how many sample rows `inspect` shows. */
+  rows?: number;
+  /** `--entities`: the entity rows file of `training-data`, as given. */
+  entities?: string;
+  /** `--timestamp`: the entity rows' event-time column. */
+  timestamp?: string;
+  /** `--out`: the file `training-data` writes, as given. */
+  out?: string;
   force: boolean;
   json: boolean;
   help: boolean;
   version: boolean;
 }
 
-const commands: readonly CommandName[] = ["build", "list", "inspect"];
+const commands: readonly CommandName[] = ["build", "list", "inspect", "training-data"];
+
+/** Which commands take each command-specific flag. */
+const flagCommands: Readonly<Record<string, readonly CommandName[]>> = {
+  features: ["build", "training-data"],
+  tags: ["build"],
+  force: ["build"],
+  rows: ["inspect"],
+  entities: ["training-data"],
+  timestamp: ["training-data"],
+  out: ["training-data"],
+};
+
+/** File types `training-data --out` can write. */
+const OUTPUT_EXTENSIONS: readonly string[] = [".parquet", ".csv", ".csv.gz"];
+
+const trainingDataExample = "`mlforge training-data --features user_total_spend --entities labels.parquet --timestamp event_time --out train.parquet`";
 
 function isCommand(value: string): value is CommandName {
   return (commands as readonly string[]).includes(value);
@@ -34,6 +58,41 @@ function splitList(flag: string, values: readonly string[] | undefined): string[
   const names = values.flatMap((value) => value.split(",")).map((name) => name.trim()).filter((name) => name !== "");
   if (names.length === 0) throw new UsageError(`--${flag} needs at least one name, for example --${flag} a,b.`);
   return names;
+}
+
+/** "`mlforge build` only", "`mlforge build` and `mlforge training-data` only". */
+function describeCommands(names: readonly CommandName[]): string {
+  const quoted = names.map((name) => `\`mlforge ${name}\``);
+  return quoted.length === 1 ? `${quoted[0]} only` : `${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)} only`;
+}
+
+/** Parses `--rows`: a whole number of at least 0. */
+function parseRowCount(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim().replaceAll("_", "");
+  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(Number(trimmed))) {
+    throw new UsageError(`--rows needs a whole number of at least 0, got '${value}'. For example --rows 10, or --rows 0 for no sample.`);
+  }
+  return Number(trimmed);
+}
+
+/** `training-data` needs features, entities and an output file of a known type; the timestamp is optional. */
+function checkTrainingData(result: CliArguments): void {
+  const missing = [
+    result.features === undefined ? "--features" : undefined,
+    result.entities === undefined || result.entities.trim() === "" ? "--entities" : undefined,
+    result.out === undefined || result.out.trim() === "" ? "--out" : undefined,
+  ].filter((flag) => flag !== undefined);
+  if (missing.length > 0) {
+    throw new UsageError(`training-data needs ${missing.join(", ")}, for example ${trainingDataExample}.`);
+  }
+  if (result.timestamp !== undefined && result.timestamp.trim() === "") {
+    throw new UsageError("--timestamp needs the entity rows' event-time column, for example --timestamp event_time.");
+  }
+  const out = result.out!.toLowerCase();
+  if (!OUTPUT_EXTENSIONS.some((extension) => out.endsWith(extension))) {
+    throw new UsageError(`--out '${result.out}' has an unknown file type. Name a .parquet, .csv or .csv.gz file, for example --out train.parquet.`);
+  }
 }
 
 /** Parses `mlforge` arguments (without `node` and the script); throws `UsageError` on a bad command line. */
@@ -49,6 +108,10 @@ export function parseArguments(argv: readonly string[]): CliArguments {
         features: { type: "string", multiple: true },
         tags: { type: "string", multiple: true },
         force: { type: "boolean" },
+        rows: { type: "string" },
+        entities: { type: "string" },
+        timestamp: { type: "string" },
+        out: { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
@@ -66,6 +129,10 @@ export function parseArguments(argv: readonly string[]): CliArguments {
     features: splitList("features", values.features),
     tags: splitList("tags", values.tags),
     force: values.force ?? false,
+    rows: parseRowCount(values.rows),
+    entities: values.entities,
+    timestamp: values.timestamp,
+    out: values.out,
     json: values.json ?? false,
     help: values.help ?? false,
     version: values.version ?? false,
@@ -73,8 +140,8 @@ export function parseArguments(argv: readonly string[]): CliArguments {
   if (result.help || result.version) return result;
 
   const [command, ...rest] = positionals;
-  if (command === undefined) throw new UsageError("No command given. Use one of: build, list, inspect.");
-  if (!isCommand(command)) throw new UsageError(`Unknown command '${command}'. Use one of: build, list, inspect.`);
+  if (command === undefined) throw new UsageError(`No command given. Use one of: ${commands.join(", ")}.`);
+  if (!isCommand(command)) throw new UsageError(`Unknown command '${command}'. Use one of: ${commands.join(", ")}.`);
   result.command = command;
   if (result.target !== undefined && result.target.trim() === "") throw new UsageError("--target needs a file path, for example --target src/definitions.ts.");
 
@@ -85,11 +152,19 @@ export function parseArguments(argv: readonly string[]): CliArguments {
   } else if (rest.length > 0) {
     throw new UsageError(`${command} takes no arguments, got: ${rest.join(" ")}. Select features with --features a,b.`);
   }
-  if (command !== "build") {
-    const buildOnly = (["features", "tags", "force"] as const).filter((flag) => values[flag] !== undefined);
-    if (buildOnly.length > 0) {
-      throw new UsageError(`${buildOnly.map((flag) => `--${flag}`).join(", ")} ${buildOnly.length === 1 ? "applies" : "apply"} to \`mlforge build\` only.`);
-    }
+  const misplaced = Object.keys(flagCommands).filter((flag) => values[flag as keyof typeof values] !== undefined && !flagCommands[flag]!.includes(command));
+  if (misplaced.length > 0) {
+    // One sentence per set of commands: "--tags, --force apply to `mlforge build` only."
+    const groups = new Map<string, string[]>();
+    for (const flag of misplaced) groups.set(flagCommands[flag]!.join(), [...(groups.get(flagCommands[flag]!.join()) ?? []), flag]);
+    const sentences = [...groups.values()].map(
+      (flags) => `${flags.map((flag) => `--${flag}`).join(", ")} ${flags.length === 1 ? "applies" : "apply"} to ${describeCommands(flagCommands[flags[0]!]!)}.`,
+    );
+    throw new UsageError(sentences.join(" "));
   }
+  if (command === "inspect" && result.json && result.rows !== undefined) {
+    throw new UsageError("--rows sets the sample rows of inspect's text output; with --json inspect prints the metadata document alone. Drop one of the two.");
+  }
+  if (command === "training-data") checkTrainingData(result);
   return result;
 }

@@ -7,19 +7,21 @@ import { listCommand } from "./list-command";
 import { loadDefinitions } from "./load-definitions";
 import type { CliArguments, CommandName } from "./parse-arguments";
 import type { RunIo } from "./run";
+import { trainingDataCommand } from "./training-data-command";
 import { UsageError } from "./usage-error";
 
 const commands: Record<CommandName, (context: CommandContext) => Promise<number>> = {
   build: buildCommand,
   list: listCommand,
   inspect: inspectCommand,
+  "training-data": trainingDataCommand,
 };
 
 /** Loads the definitions and runs a parsed command; resolves to the exit code and never rejects. */
 export async function runCommand(args: CliArguments & { command: CommandName }, io: RunIo): Promise<number> {
   try {
     const { definitions } = await loadDefinitions(io.cwd, args.target);
-    return await commands[args.command]({ definitions, arguments: args, stdout: io.stdout, stderr: io.stderr, signal: io.signal });
+    return await commands[args.command]({ definitions, arguments: args, stdout: io.stdout, stderr: io.stderr, cwd: io.cwd, signal: io.signal });
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`Error: ${error.message}\nRun \`mlforge --help\` for usage.\n`);

@@ -9,9 +9,9 @@ import { UsageError } from "./usage-error";
 export interface RunIo {
   stdout: OutputStream;
   stderr: OutputStream;
-  /** Directory that `--target` and the definitions file search start from. */
+  /** Directory that `--target`, the definitions file search and `training-data`'s `--entities` and `--out` start from. */
   cwd: string;
-  /** Aborts a running build (the `mlforge` binary wires it to Ctrl-C). */
+  /** Aborts a running command (the `mlforge` binary wires it to Ctrl-C). */
   signal?: AbortSignal;
 }
 

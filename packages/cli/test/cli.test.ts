@@ -4,8 +4,11 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { formatBytes } from "../src/format";
 
-// Each test starts the CLI a few times; Jest's default 5 s per test is too short on a busy machine.
+// Each test starts the CLI a few times; Jest's default 5 s per test is too short on a busy machine
+// (the root jest.config.cjs sets a longer timeout).
 
 const packageRoot = path.resolve(__dirname, "..");
 const bin = path.join(packageRoot, "dist", "bin.js");
@@ -54,6 +57,23 @@ function mlforge(args: string[], options: { store?: string; cwd?: string } = {})
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Reads a file back with a DuckDB of the test's own, integers as numbers and timestamps as ISO strings. */
+async function readBack(reader: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const connection = await instance.connect();
+  try {
+    const rows = (await connection.runAndReadAll(`SELECT * FROM ${reader}`)).getRowObjectsJS() as Record<string, unknown>[];
+    return rows.map((row) =>
+      Object.fromEntries(
+        Object.entries(row).map(([key, value]) => [key, typeof value === "bigint" ? Number(value) : value instanceof Date ? value.toISOString() : value]),
+      ),
+    );
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
 }
 
 async function readMetadata(store: string, name: string): Promise<Record<string, unknown>> {
@@ -191,6 +211,7 @@ describe("mlforge list and inspect", () => {
     expect(inspect.code).toBe(1);
     expect(inspect.stdout).toContain("Lifetime spend per user");
     expect(inspect.stdout).not.toContain("Schema");
+    expect(inspect.stdout).not.toContain("Sample rows");
     expect(inspect.stderr).toContain("Feature 'user_total_spend' has not been built yet. Run `mlforge build --features user_total_spend`.");
   });
 
@@ -199,12 +220,14 @@ describe("mlforge list and inspect", () => {
     const metadata = await readMetadata(store, "user_daily_spend");
 
     // Read-only commands: run them side by side.
-    const [list, listJson, inspect, inspectJson, unknown] = await Promise.all([
+    const [list, listJson, inspect, inspectJson, unknown, inspectTwo, inspectNone] = await Promise.all([
       mlforge(["list", "--target", project], { store }),
       mlforge(["list", "--target", project, "--json"], { store }),
       mlforge(["inspect", "user_daily_spend", "--target", project], { store }),
       mlforge(["inspect", "user_daily_spend", "--target", project, "--json"], { store }),
       mlforge(["inspect", "user_spend", "--target", project], { store }),
+      mlforge(["inspect", "user_daily_spend", "--target", project, "--rows", "2"], { store }),
+      mlforge(["inspect", "user_daily_spend", "--target", project, "--rows", "0"], { store }),
     ]);
 
     expect(list.code).toBe(0);
@@ -228,11 +251,149 @@ describe("mlforge list and inspect", () => {
     expect(schema).toMatch(/^ {2}day +DATE$/m);
     expect(schema).toMatch(/^ {2}spend +DOUBLE$/m);
 
+    // The stored rows, by hand from the transactions: (user, day) → that day's spend.
+    const dailySpend = [
+      ["1", "2025-01-01", "5.5"],
+      ["1", "2025-01-02", "4.5"],
+      ["2", "2025-01-01", "10"],
+      ["3", "2025-01-03", "4"],
+    ];
+    const sample = sampleRows(inspect.stdout);
+    expect(inspect.stdout).toContain("\nSample rows (all 4)\n");
+    expect(sample.header).toEqual(["user_id", "day", "spend"]);
+    expect([...sample.rows].sort()).toEqual(dailySpend);
+
+    expect(inspectTwo.code).toBe(0);
+    expect(inspectTwo.stdout).toContain("\nSample rows (first 2 of 4)\n");
+    const two = sampleRows(inspectTwo.stdout).rows;
+    expect(two).toHaveLength(2);
+    for (const row of two) expect(dailySpend).toContainEqual(row);
+
+    expect(inspectNone.code).toBe(0);
+    expect(inspectNone.stdout).toContain("Schema");
+    expect(inspectNone.stdout).not.toContain("Sample rows");
+
     expect(inspectJson.code).toBe(0);
     expect(JSON.parse(inspectJson.stdout)).toEqual(metadata);
 
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("Available: user_total_spend, user_daily_spend, product_popularity.");
+  });
+});
+
+/** The header and rows of inspect's "Sample rows" table, cells split on runs of spaces. */
+function sampleRows(stdout: string): { header: string[]; rows: string[][] } {
+  const lines = stdout.slice(stdout.indexOf("Sample rows")).trimEnd().split("\n").slice(1);
+  const cells = (line: string) => line.trim().split(/\s+/);
+  return { header: cells(lines[0] ?? ""), rows: lines.slice(2).map(cells) };
+}
+
+describe("mlforge training-data", () => {
+  let store: string;
+  let labels: string;
+
+  beforeAll(async () => {
+    store = path.join(workDir, "training-store");
+    labels = path.join(workDir, "labels.csv");
+    // Out of time order, with a user never seen (4), one before any purchase (2), and times
+    // exactly on and just before a day's start.
+    await writeFile(
+      labels,
+      `user_id,event_time,label
+1,2025-01-02 12:00:00,1
+2,2024-12-31 23:00:00,0
+3,2025-01-03 00:00:00,1
+1,2025-01-01 23:59:59,0
+4,2025-01-05 00:00:00,0
+`,
+    );
+    const build = await mlforge(["build", "--target", project, "--features", "user_total_spend,user_daily_spend"], { store });
+    expect(build.code).toBe(0);
+  });
+
+  // By hand: total_spend is the lifetime sum (no timestamp); spend is user_daily_spend of the latest
+  // day at or before event_time (a DATE is its midnight), none: null.
+  const expected = [
+    { user_id: 1, event_time: "2025-01-02T12:00:00.000Z", label: 1, total_spend: 10, spend: 4.5 },
+    { user_id: 2, event_time: "2024-12-31T23:00:00.000Z", label: 0, total_spend: 10, spend: null },
+    { user_id: 3, event_time: "2025-01-03T00:00:00.000Z", label: 1, total_spend: 4, spend: 4 },
+    { user_id: 1, event_time: "2025-01-01T23:59:59.000Z", label: 0, total_spend: 10, spend: 5.5 },
+    { user_id: 4, event_time: "2025-01-05T00:00:00.000Z", label: 0, total_spend: null, spend: null },
+  ];
+
+  test("writes one row per entity row, in order, each feature as of the row's time, and prints a summary", async () => {
+    const out = path.join(workDir, "training", "train.parquet");
+    const args = ["--features", "user_total_spend,user_daily_spend", "--entities", labels, "--timestamp", "event_time", "--out", out];
+    const result = await mlforge(["training-data", "--target", project, ...args], { store });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(await readBack(`read_parquet('${out}')`)).toEqual(expected);
+
+    const { size } = await stat(out);
+    expect(result.stdout.split("\n")[0]).toBe(`Wrote training data to ${out}`);
+    expect(result.stdout).toMatch(/^ {2}rows +5$/m);
+    expect(result.stdout).toMatch(/^ {2}columns +5: user_id, event_time, label, total_spend, spend$/m);
+    expect(result.stdout).toMatch(/^ {2}format +parquet$/m);
+    expect(result.stdout).toContain(`  size      ${formatBytes(size)}\n`);
+    expect(result.stdout).toMatch(/^ {2}duration +\d+(\.\d)? m?s$/m);
+  });
+
+  test("writes CSV for a .csv --out, resolving relative paths from the working directory, and --json prints the summary", async () => {
+    const result = await mlforge(
+      ["training-data", "--target", project, "--features", "user_total_spend,user_daily_spend", "--entities", "labels.csv", "--timestamp", "event_time", "--out", "csv/train.csv", "--json"],
+      { store },
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const out = path.join(workDir, "csv", "train.csv");
+    expect(await readFile(out, "utf8")).toBe(
+      `user_id,event_time,label,total_spend,spend
+1,2025-01-02 12:00:00,1,10.0,4.5
+2,2024-12-31 23:00:00,0,10.0,
+3,2025-01-03 00:00:00,1,4.0,4.0
+1,2025-01-01 23:59:59,0,10.0,5.5
+4,2025-01-05 00:00:00,0,,
+`,
+    );
+    const summary = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(summary).toEqual({
+      path: out,
+      format: "csv",
+      rows: 5,
+      columns: ["user_id", "event_time", "label", "total_spend", "spend"],
+      schema: [
+        { name: "user_id", type: "BIGINT" },
+        { name: "event_time", type: "TIMESTAMP" },
+        { name: "label", type: "BIGINT" },
+        { name: "total_spend", type: "DOUBLE" },
+        { name: "spend", type: "DOUBLE" },
+      ],
+      bytes: (await stat(out)).size,
+      durationMs: expect.any(Number),
+    });
+  });
+
+  test("a feature never built exits 1 with core's message and writes nothing", async () => {
+    const out = path.join(workDir, "never", "train.parquet");
+    const result = await mlforge(
+      ["training-data", "--target", project, "--features", "product_popularity", "--entities", labels, "--out", out],
+      { store },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(`Error: Feature 'product_popularity' has not been built into the offline store (${store}). Build it first: run \`mlforge build --features product_popularity\``);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(path.dirname(out))).toBe(false);
+  });
+
+  test("a timestamped feature without --timestamp exits 1 saying what to pass", async () => {
+    const result = await mlforge(
+      ["training-data", "--target", project, "--features", "user_daily_spend", "--entities", labels, "--out", path.join(workDir, "no-time.parquet")],
+      { store },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("Feature 'user_daily_spend' has a timestamp");
+    expect(result.stderr).toContain("Entity columns: user_id, event_time, label.");
   });
 });
 
@@ -281,6 +442,11 @@ describe("command line", () => {
     [["deploy"], "Unknown command 'deploy'"],
     [["inspect"], "inspect needs a feature name"],
     [[], "No command given"],
+    [["training-data", "--features", "a", "--entities", "labels.csv"], "training-data needs --out, for example `mlforge training-data --features"],
+    [["training-data", "--out", "train.parquet"], "training-data needs --features, --entities"],
+    [["training-data", "--features", "a", "--entities", "labels.csv", "--out", "train.txt"], "--out 'train.txt' has an unknown file type"],
+    [["list", "--out", "train.parquet"], "--out applies to `mlforge training-data` only."],
+    [["inspect", "user_total_spend", "--rows", "many"], "--rows needs a whole number of at least 0, got 'many'."],
   ])("mlforge %j is a usage error", async (args, message) => {
     const result = await mlforge(args);
     expect(result.code).toBe(2);
@@ -293,7 +459,9 @@ describe("command line", () => {
     const help = await mlforge(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: mlforge <command>/);
-    for (const flag of ["--target", "--features", "--tags", "--force", "--json"]) expect(help.stdout).toContain(flag);
+    for (const flag of ["training-data", "--target", "--features", "--tags", "--force", "--rows", "--entities", "--timestamp", "--out", "--json"]) {
+      expect(help.stdout).toContain(flag);
+    }
 
     const version = await mlforge(["--version"]);
     expect(version.code).toBe(0);

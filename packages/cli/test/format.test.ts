@@ -2,7 +2,7 @@
 // Nothing here loads @mlforge/core at runtime, so DuckDB's native module stays out of this test process.
 import type { BuildResult, MlforgeError } from "@mlforge/core";
 import { formatBuildSummary } from "../src/build-summary";
-import { formatBytes, formatDuration, formatTable } from "../src/format";
+import { formatBytes, formatDuration, formatTable, formatValue } from "../src/format";
 import { createProgressReporter } from "../src/progress";
 import { run } from "../src/run";
 
@@ -23,6 +23,19 @@ test("formats sizes and durations for people", () => {
   expect(formatDuration(120.4)).toBe("120 ms");
   expect(formatDuration(3400)).toBe("3.4 s");
   expect(formatDuration(125_000)).toBe("2 min 5 s");
+});
+
+test("formats row values for table cells as DuckDB shows them", () => {
+  const midnight = new Date("2025-01-31T00:00:00Z");
+  expect(formatValue(null)).toBe("null");
+  expect(formatValue(midnight, "DATE")).toBe("2025-01-31");
+  expect(formatValue(midnight, "TIMESTAMP")).toBe("2025-01-31 00:00:00");
+  expect(formatValue(new Date("2025-01-31T14:05:09.250Z"), "TIMESTAMP")).toBe("2025-01-31 14:05:09.250");
+  expect(formatValue(midnight, "TIMESTAMP WITH TIME ZONE")).toBe("2025-01-31 00:00:00 UTC");
+  expect(formatValue(9007199254740993n, "BIGINT")).toBe("9007199254740993");
+  expect(formatValue([1n, 2], "BIGINT[]")).toBe("[\"1\",2]");
+  expect(formatValue("two\nlines")).toBe("two lines");
+  expect(formatValue("x".repeat(50))).toBe(`${"x".repeat(39)}…`);
 });
 
 test("lays out a table with padded, aligned columns", () => {

@@ -87,6 +87,17 @@ export class FeatureFrame implements AsyncDisposable {
     return this.withEngine((engine) => engine.convertedRows(this.sql, toJavaScript));
   }
 
+  /**
+   * The first `limit` rows, in the frame's order, with the same values as `rows()`. The limit is
+   * applied inside DuckDB, so only those rows reach JavaScript: a cheap look at a large frame.
+   */
+  async head(limit: number): Promise<Record<string, unknown>[]> {
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      throw new RangeError(`head() takes a whole number of rows of at least 0, got ${String(limit)}. Call it as frame.head(5).`);
+    }
+    return this.withEngine((engine) => engine.convertedRows(`SELECT * FROM ${asSubquery(this.sql)} LIMIT ${limit}`, toJavaScript));
+  }
+
   /** Writes the frame to a Parquet file (relative to `process.cwd()`), replacing it atomically; parent directories are created. */
   writeParquet(file: string): Promise<void> {
     return this.copyTo(file, "FORMAT parquet");

@@ -140,6 +140,37 @@ describe("Definitions.read", () => {
   });
 });
 
+describe("FeatureFrame.head", () => {
+  test("returns the first rows with the values rows() gives", async () => {
+    const frame = await defs.read("typed");
+    expect(await frame.head(1)).toEqual(typedRows.slice(0, 1));
+    expect(await frame.head(10)).toEqual(typedRows);
+    expect(await frame.head(0)).toEqual([]);
+    expect(await (await defs.read("nested")).head(1)).toEqual([{ id: 1, pair: [1, 2] }]);
+  });
+
+  test("keeps the entity rows' order of training data", async () => {
+    // Enough rows for DuckDB to work in parallel, in an order that no column sorts by.
+    const entities = Array.from({ length: 5_000 }, (_, index) => ({ user_id: `u${(index * 7) % 3}`, n: (index * 7919) % 5_000 }));
+    const frame = await defs.getTrainingData({ features: ["user_spend"], entities });
+    try {
+      const totals: Record<string, number | null> = { u0: null, u1: 35, u2: 7 };
+      const expected = entities.slice(0, 1_000).map((row) => ({ ...row, total: totals[row.user_id] }));
+      expect(await frame.head(1_000)).toEqual(expected);
+    } finally {
+      await frame.close();
+    }
+  });
+
+  test("rejects a limit that is not a whole number of at least 0, and a closed frame", async () => {
+    const frame = await defs.read("typed");
+    await expect(frame.head(-1)).rejects.toThrow("head() takes a whole number of rows of at least 0, got -1.");
+    await expect(frame.head(1.5)).rejects.toThrow(RangeError);
+    await frame.close();
+    await expect(frame.head(1)).rejects.toThrow(FeatureFrameClosedError);
+  });
+});
+
 describe("writing files", () => {
   test("writeParquet and writeCsv write what rows() returns, creating directories", async () => {
     const frame = await defs.read("typed");

@@ -1,0 +1,94 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import type { Column } from "@mlforge/core";
+import type { CommandContext } from "./command-context";
+import { EXIT_CODES } from "./exit-codes";
+import { formatBytes, formatCount, formatDuration, formatFields } from "./format";
+
+/** What `mlforge training-data` wrote; `--json` prints it as is. */
+export interface TrainingDataSummary {
+  /** Absolute path of the written file. */
+  path: string;
+  format: "parquet" | "csv";
+  rows: number;
+  /** Column names, in order: the entity columns, then each feature's value columns. */
+  columns: string[];
+  /** Column names with their DuckDB types. */
+  schema: Column[];
+  bytes: number;
+  durationMs: number;
+}
+
+const MAX_LISTED_COLUMNS = 12;
+
+/** The text summary of `mlforge training-data`. */
+export function formatTrainingDataSummary(summary: TrainingDataSummary, shownPath: string): string {
+  const { columns } = summary;
+  const listed = columns.slice(0, MAX_LISTED_COLUMNS).join(", ") + (columns.length > MAX_LISTED_COLUMNS ? `, … ${columns.length - MAX_LISTED_COLUMNS} more` : "");
+  return (
+    `Wrote training data to ${shownPath}\n` +
+    formatFields([
+      ["rows", formatCount(summary.rows)],
+      ["columns", `${formatCount(columns.length)}: ${listed}`],
+      ["format", summary.format],
+      ["size", formatBytes(summary.bytes)],
+      ["duration", formatDuration(summary.durationMs)],
+    ])
+  );
+}
+
+/** A path as given when `cwd` is the process's working directory (core resolves from there), else resolved from `cwd`. */
+function fromWorkingDirectory(cwd: string, file: string): string {
+  return path.resolve(cwd) === process.cwd() ? file : path.resolve(cwd, file);
+}
+
+/** Settles with `work`, or rejects with the signal's reason as soon as it aborts: DuckDB's write cannot be interrupted from here. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) abort();
+    signal.addEventListener("abort", abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
+}
+
+/**
+ * `mlforge training-data`: joins the features to the entity rows point in time and writes the
+ * result to `--out` (Parquet, or CSV by extension) inside DuckDB; prints a summary on stdout.
+ */
+export async function trainingDataCommand(context: CommandContext): Promise<number> {
+  const { definitions, arguments: args, stdout, cwd } = context;
+  const started = performance.now();
+  const out = path.resolve(cwd, args.out!);
+  const format = out.toLowerCase().endsWith(".parquet") ? "parquet" : "csv";
+
+  const work = (async () => {
+    const frame = await definitions.getTrainingData({
+      features: args.features!,
+      entities: fromWorkingDirectory(cwd, args.entities!),
+      ...(args.timestamp === undefined ? {} : { timestamp: args.timestamp }),
+    });
+    try {
+      // Rows go from the store's files to the output file inside DuckDB, never through JavaScript.
+      if (format === "parquet") await frame.writeParquet(out);
+      else await frame.writeCsv(out);
+      return { rows: frame.numRows, schema: frame.schema.map((column) => ({ name: column.name, type: column.type })) };
+    } finally {
+      await frame.close();
+    }
+  })();
+  const { rows, schema } = await untilAborted(work, context.signal);
+
+  const summary: TrainingDataSummary = {
+    path: out,
+    format,
+    rows,
+    columns: schema.map((column) => column.name),
+    schema,
+    bytes: (await stat(out)).size,
+    durationMs: performance.now() - started,
+  };
+  stdout.write(args.json ? `${JSON.stringify(summary, null, 2)}\n` : formatTrainingDataSummary(summary, args.out!));
+  return EXIT_CODES.success;
+}
