@@ -1,4 +1,4 @@
-// pnpm bench [--quick] [--sizes 1000000,10000000] [--runs 5]
+// pnpm bench [--quick] [--sizes 1000000,10000000] [--entities 100000,1000000] [--runs 5] [--only build,s3,training]
 // Measures mlforge against raw DuckDB baselines in the same run, alternating the two, each run in
 // a fresh process; reports medians, ratios and peak memory to bench/results/.
 import { execFile } from "node:child_process";
@@ -21,10 +21,14 @@ const { values } = parseArgs({
     sizes: { type: "string" },
     runs: { type: "string" },
     entities: { type: "string" },
+    only: { type: "string" },
   },
 });
 const sizes = (values.sizes ?? (values.quick ? "200000,1000000" : "1000000,10000000,30000000")).split(",").map(Number);
 const runs = Number(values.runs ?? (values.quick ? 3 : 5));
+const only = values.only?.split(",");
+// A run with the default settings is "full"; one narrowed by flags is kept apart as "custom".
+const narrowed = [values.sizes, values.runs, values.entities, values.only].some((value) => value !== undefined);
 const entityCounts = (values.entities ?? (values.quick ? "100000" : "100000,1000000,5000000")).split(",").map(Number);
 
 interface Measurement {
@@ -86,7 +90,7 @@ for (const rows of sizes) {
     { name: "build (LocalStore)", rows, mlforge: "build-mlforge", baselines: ["build-raw"] },
     { name: "build (S3Store, local S3 server)", rows, mlforge: "s3-mlforge", baselines: ["s3-raw"] },
     ...entityCounts.map((count) => ({ name: `training data, ${count.toLocaleString("en-US")} entity rows`, rows, entities: count, mlforge: "training-mlforge", baselines: ["training-asof", "training-rank"] })),
-  ];
+  ].filter((comparison) => only === undefined || only.some((kind) => comparison.mlforge.startsWith(kind)));
   for (const comparison of comparisons) {
     const cases = [...comparison.baselines, comparison.mlforge];
     const samples: Record<string, Measurement[]> = Object.fromEntries(cases.map((name) => [name, []]));
@@ -117,7 +121,7 @@ await s3.close();
 const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? "unknown", memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
 const stamp = new Date().toISOString();
 const table = [
-  `# mlforge benchmark (${values.quick ? "quick" : "full"})`,
+  `# mlforge benchmark (${values.quick ? "quick" : narrowed ? `custom: ${process.argv.slice(2).join(" ")}` : "full"})`,
   "",
   `${stamp}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GiB, Node ${machine.node}; median of ${runs} alternating runs, each in a fresh process; peak memory is the largest maxRSS.`,
   "",
@@ -132,7 +136,7 @@ const table = [
   "",
 ].join("\n");
 await mkdir(path.join(benchRoot, "results"), { recursive: true });
-const name = values.quick ? "quick" : "full";
+const name = values.quick ? "quick" : narrowed ? "custom" : "full";
 await writeFile(path.join(benchRoot, "results", `${name}.md`), table);
 await writeFile(path.join(benchRoot, "results", `${name}.json`), `${JSON.stringify({ stamp, machine, runs, results }, null, 2)}\n`);
 process.stdout.write(table);
