@@ -2,7 +2,7 @@ import type { BuildResult, FeatureBuildResult } from "@mlforge/core";
 import { formatBytes, formatCount, formatDuration, formatTable } from "./format";
 
 /** A build result as JSON: errors become `{ name, message }`. */
-export function buildResultToJson(result: BuildResult): unknown {
+export function buildResultToJson(result: BuildResult): Record<string, unknown> {
   const entry = (item: FeatureBuildResult) => ({
     ...item,
     ...(item.error === undefined ? {} : { error: { name: item.error.name, message: item.error.message } }),

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import type { Shard } from "./shard";
 import { UsageError } from "./usage-error";
 
 /** A command the CLI runs. */
@@ -24,6 +25,8 @@ export interface CliArguments {
   timestamp?: string;
   /** `--out`: the file `training-data` writes, as given. */
   out?: string;
+  /** `--shard i/n`: build only the i-th of n shares of the selected features. */
+  shard?: Shard;
   force: boolean;
   json: boolean;
   help: boolean;
@@ -37,6 +40,7 @@ const flagCommands: Readonly<Record<string, readonly CommandName[]>> = {
   features: ["build", "training-data"],
   tags: ["build"],
   force: ["build"],
+  shard: ["build"],
   rows: ["inspect"],
   entities: ["training-data"],
   timestamp: ["training-data"],
@@ -76,6 +80,21 @@ function parseRowCount(value: string | undefined): number | undefined {
   return Number(trimmed);
 }
 
+/** Parses `--shard i/n`: whole numbers with 1 <= i <= n. */
+function parseShard(value: string | undefined): Shard | undefined {
+  if (value === undefined) return undefined;
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || !Number.isSafeInteger(index) || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count) {
+    throw new UsageError(
+      `--shard needs i/n, the 1-based share i of n shares with 1 <= i <= n, got '${value}'. ` +
+        "For example --shard 2/4; from a 0-based index such as JOB_COMPLETION_INDEX pass --shard $((JOB_COMPLETION_INDEX + 1))/4.",
+    );
+  }
+  return { index, count };
+}
+
 /** `training-data` needs features, entities and an output file of a known type; the timestamp is optional. */
 function checkTrainingData(result: CliArguments): void {
   const missing = [
@@ -108,6 +127,7 @@ export function parseArguments(argv: readonly string[]): CliArguments {
         features: { type: "string", multiple: true },
         tags: { type: "string", multiple: true },
         force: { type: "boolean" },
+        shard: { type: "string" },
         rows: { type: "string" },
         entities: { type: "string" },
         timestamp: { type: "string" },
@@ -129,6 +149,7 @@ export function parseArguments(argv: readonly string[]): CliArguments {
     features: splitList("features", values.features),
     tags: splitList("tags", values.tags),
     force: values.force ?? false,
+    shard: parseShard(values.shard),
     rows: parseRowCount(values.rows),
     entities: values.entities,
     timestamp: values.timestamp,

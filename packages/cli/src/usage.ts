@@ -13,6 +13,8 @@ Options:
   --features <a,b>   build: only these features; training-data: the features to join, in column order
   --tags <t1,t2>     build: only features carrying at least one of these tags
   --force            build: rebuild even unchanged features
+  --shard <i/n>      build: only share i of n of the selected features (1-based), for n machines building
+                     into one store; from a 0-based index: --shard $((JOB_COMPLETION_INDEX + 1))/n
   --rows <n>         inspect: how many sample rows to show (default 5; 0 for none)
   --entities <file>  training-data: the entity rows (.parquet, .csv, .json, .ndjson): keys, event time, labels
   --timestamp <col>  training-data: the entity rows' event-time column; features with a timestamp

@@ -1,7 +1,7 @@
 // Runs the built `mlforge` binary as a user does: a child process, a temp store, fixture definitions.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -169,6 +169,70 @@ describe("mlforge build", () => {
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("Feature 'user_spend' is not defined. Available: user_total_spend, user_daily_spend, product_popularity.");
     expect(result.stderr).not.toMatch(/\n\s+at /); // a known error: its message, no stack
+  });
+});
+
+describe("mlforge build --shard", () => {
+  const everyFeature = ["product_popularity", "user_daily_spend", "user_total_spend"];
+  const rowsOf: Record<string, number> = { user_total_spend: 3, user_daily_spend: 4, product_popularity: 3 };
+
+  /** The features built into `store`, from its Parquet files and metadata documents. */
+  async function storedFeatures(store: string): Promise<string[]> {
+    const files = existsSync(store) ? await readdir(store) : [];
+    const names = files.filter((file) => file.endsWith(".parquet")).map((file) => file.slice(0, -".parquet".length));
+    for (const name of names) expect(await readMetadata(store, name)).toMatchObject({ name, rows: rowsOf[name] });
+    return names.sort();
+  }
+
+  test("n = 3: each shard builds only its own features, the shards are disjoint and together build every feature", async () => {
+    const store = path.join(workDir, "shard-store");
+    const builtBy: string[][] = [];
+    let before: string[] = [];
+    // One after the other into the same store, to see what each shard's run adds.
+    for (const index of [1, 2, 3]) {
+      const result = await mlforge(["build", "--target", project, "--shard", `${index}/3`, "--json"], { store });
+      expect(result.stderr).not.toContain("Error");
+      expect(result.code).toBe(0);
+      const document = JSON.parse(result.stdout) as { shard: { index: number; count: number; features: string[] }; built: Array<{ name: string }>; skipped: unknown[] };
+      const built = document.built.map((entry) => entry.name).sort();
+      expect(document.shard).toEqual({ index, count: 3, features: built });
+      expect(document.skipped).toEqual([]);
+      expect(built.length).toBeGreaterThan(0);
+      const after = await storedFeatures(store);
+      // What this run added to the store is exactly what it reports as built.
+      expect(after.filter((name) => !before.includes(name))).toEqual(built);
+      builtBy.push(built);
+      before = after;
+    }
+    // Sorted names dealt round-robin: product_popularity, user_daily_spend, user_total_spend.
+    expect(builtBy).toEqual([["product_popularity"], ["user_daily_spend"], ["user_total_spend"]]);
+    const union = builtBy.flat();
+    expect(new Set(union).size).toBe(union.length);
+    expect(union.sort()).toEqual(everyFeature);
+    expect(await storedFeatures(store)).toEqual(everyFeature);
+  });
+
+  test("splits the features --tags selects, says which shard it is, and a shard left with none builds nothing and exits 0", async () => {
+    const store = path.join(workDir, "shard-tags-store");
+    // --tags users selects user_total_spend and user_daily_spend; sorted, shard 1/2 gets user_daily_spend.
+    const first = await mlforge(["build", "--target", project, "--tags", "users", "--shard", "1/2"], { store });
+    expect(first.code).toBe(0);
+    expect(first.stdout.split("\n")[0]).toBe("Shard 1/2: 1 of 2 selected features.");
+    expect(summaryRow(first.stdout, "user_daily_spend")?.slice(0, 3)).toEqual(["user_daily_spend", "built", "4"]);
+    expect(first.stdout).toMatch(/^1 built, 0 skipped, 0 failed in /m);
+    expect(await storedFeatures(store)).toEqual(["user_daily_spend"]);
+
+    const empty = await mlforge(["build", "--target", project, "--features", "user_total_spend", "--shard", "2/2"], { store });
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toBe("Shard 2/2 has no features to build (1 selected feature over 2 shards); nothing to do.\n");
+    expect(empty.stderr).toBe("");
+    expect(await storedFeatures(store)).toEqual(["user_daily_spend"]);
+  });
+
+  test("an unknown --features name still exits 1 on every shard", async () => {
+    const result = await mlforge(["build", "--target", project, "--features", "user_spend", "--shard", "2/3"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("Feature 'user_spend' is not defined.");
   });
 });
 
@@ -447,6 +511,11 @@ describe("command line", () => {
     [["training-data", "--features", "a", "--entities", "labels.csv", "--out", "train.txt"], "--out 'train.txt' has an unknown file type"],
     [["list", "--out", "train.parquet"], "--out applies to `mlforge training-data` only."],
     [["inspect", "user_total_spend", "--rows", "many"], "--rows needs a whole number of at least 0, got 'many'."],
+    [["build", "--shard", "0/3"], "--shard needs i/n, the 1-based share i of n shares with 1 <= i <= n, got '0/3'."],
+    [["build", "--shard", "4/3"], "got '4/3'. For example --shard 2/4; from a 0-based index such as JOB_COMPLETION_INDEX pass --shard $((JOB_COMPLETION_INDEX + 1))/4."],
+    [["build", "--shard", "a/b"], "--shard needs i/n, the 1-based share i of n shares with 1 <= i <= n, got 'a/b'."],
+    [["build", "--shard", "2"], "--shard needs i/n, the 1-based share i of n shares with 1 <= i <= n, got '2'."],
+    [["list", "--shard", "1/2"], "--shard applies to `mlforge build` only."],
   ])("mlforge %j is a usage error", async (args, message) => {
     const result = await mlforge(args);
     expect(result.code).toBe(2);
@@ -459,7 +528,7 @@ describe("command line", () => {
     const help = await mlforge(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: mlforge <command>/);
-    for (const flag of ["training-data", "--target", "--features", "--tags", "--force", "--rows", "--entities", "--timestamp", "--out", "--json"]) {
+    for (const flag of ["training-data", "--target", "--features", "--tags", "--force", "--shard", "--rows", "--entities", "--timestamp", "--out", "--json"]) {
       expect(help.stdout).toContain(flag);
     }
 
