@@ -1,16 +1,17 @@
-import { createHash } from "node:crypto";
-import { rm, stat } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { FeatureBuildResult } from "./build-result";
 import type { Engine } from "./engine";
-import { FeatureBuildError, MlforgeError, StoreAccessError } from "./errors";
+import { FeatureBuildError, MlforgeError } from "./errors";
 import { errorMessage } from "./errors/error-message";
 import type { Feature } from "./feature";
-import { parseMetadata, serializeMetadata, type FeatureMetadata } from "./feature-metadata";
+import { FOOTER_KEY, metadataFromFooter, serializeMetadata, type FeatureFooter, type FeatureMetadata, type StoredFileFacts } from "./feature-metadata";
 import type { OfflineStore } from "./offline-store";
 import { readerSql, resolveSource, sourceFormat, type ResolvedSource, type SourceFile, type SourceFormat } from "./source";
 import type { RemoteObject, SourceProviders } from "./source-provider";
 import { asSubquery, quoteIdentifier, quoteLiteral } from "./sql";
+import { metadataOfStoredFile, readMetadataDocument, readStoredFile, servesFilesInPlace } from "./stored-feature";
 import { createTemporaryDirectory, removeTemporaryDirectory } from "./temporary-directory";
 
 /** What `buildFeature` needs from its caller. */
@@ -25,8 +26,14 @@ export interface BuildContext {
   temporaryDirectory?: string;
 }
 
-/** Bumped when the way features are built changes, so that every feature rebuilds once. */
-const BUILD_VERSION = 1;
+/**
+ * Bumped when the way features are built changes, so that every feature rebuilds once.
+ * 2: the data file's footer carries the build's metadata and id; the schema is the stored file's.
+ */
+const BUILD_VERSION = 2;
+
+/** How many times a metadata document is written, at most, to match a data file that concurrent builds keep replacing. */
+const METADATA_ATTEMPTS = 5;
 
 function fingerprintOf(feature: Feature, sql: string, files: readonly SourceFile[]): string {
   return createHash("sha256")
@@ -93,22 +100,45 @@ async function validateOutput(engine: Engine, feature: Feature, file: string): P
   return rows;
 }
 
-function isStoreAccessError(error: unknown): boolean {
-  // By name too: a store may bring its own copy of core (an ESM store loaded by CommonJS core).
-  return error instanceof StoreAccessError || (MlforgeError.isInstance(error) && error.name === "StoreAccessError");
+/**
+ * Writes the metadata document of `metadata.name`. With a `reader` (stores that serve files in
+ * place), it then checks that the data file is still the one the document describes: a concurrent
+ * build of the same feature may have replaced it in between, and then the document is rewritten
+ * from that file's footer, until the two match. Returns the metadata last written.
+ */
+async function publishMetadata(store: OfflineStore, metadata: FeatureMetadata, reader: Engine | undefined): Promise<FeatureMetadata> {
+  let current = metadata;
+  for (let attempt = 1; ; attempt++) {
+    await store.putMetadata(current.name, serializeMetadata(current));
+    if (reader === undefined || attempt === METADATA_ATTEMPTS) return current;
+    const path = await store.getFeaturePath(current.name);
+    const file = path === undefined ? undefined : await readStoredFile(reader, path).catch(() => undefined);
+    const described = file === undefined ? undefined : metadataOfStoredFile(current, file);
+    if (described === undefined || described === current) return current;
+    current = described;
+  }
 }
 
-/** The previous build's metadata, or undefined when there is none or it cannot be read. */
-async function previousMetadata(store: OfflineStore, name: string): Promise<FeatureMetadata | undefined> {
-  try {
-    return parseMetadata(await store.getMetadata(name));
-  } catch (error) {
-    // Write-only credentials (s3:PutObject and s3:ListBucket, no s3:GetObject) may not read the
-    // metadata. Then nobody can tell whether the feature changed: rebuilding is always correct,
-    // while failing would make every non-forced build under such a policy fail.
-    if (isStoreAccessError(error)) return undefined;
-    throw error;
-  }
+/**
+ * The stored feature when it was built with this fingerprint, so that the build can skip it. The
+ * data file's footer decides, not the metadata document: a document whose build id is not the
+ * footer's was left stale by a crash (or a concurrent build) between the data and the metadata
+ * write, and is rewritten from the footer. A remote store is asked for the data file only when
+ * the document says it is current (getting it may mean downloading it); a local one always, so
+ * that a feature whose data landed before a crash is not rebuilt.
+ */
+async function currentStored(feature: Feature, context: BuildContext, fingerprint: string): Promise<{ path: string; metadata: FeatureMetadata } | undefined> {
+  const { engine, store } = context;
+  const previous = await readMetadataDocument(store, feature.name);
+  const inPlace = servesFilesInPlace(store);
+  if (previous?.fingerprint !== fingerprint && !inPlace) return undefined;
+  const path = await store.getFeaturePath(feature.name);
+  // A file that is not Parquet (damaged outside mlforge) is rebuilt.
+  const file = path === undefined ? undefined : await readStoredFile(engine, path).catch(() => undefined);
+  if (path === undefined || file?.footer?.fingerprint !== fingerprint) return undefined;
+  const metadata = metadataOfStoredFile(previous, file)!;
+  if (metadata === previous) return { path, metadata };
+  return { path, metadata: await publishMetadata(store, metadata, inPlace ? engine : undefined) };
 }
 
 /** Downloads at most this many source objects at once. */
@@ -162,18 +192,25 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
   const { engine, store } = context;
   const source = await resolveSource(engine, feature.name, feature.source, context.sources);
   const files: SourceFile[] = source.files;
+  // DuckDB would read an empty file as one column named column0 or json, and fail later with a
+  // confusing binder error; an empty file among others is fine (it adds no rows).
+  if (files.every((file) => file.size === 0)) {
+    const list = files.map((file) => file.path).join(", ");
+    throw new FeatureBuildError(
+      feature.name,
+      `its source '${feature.source}' holds no data: ${files.length === 1 ? "the file it names is" : "every file it matches is"} empty (0 bytes): ${list}. Write the data first, or point the source at files that hold it.`,
+    );
+  }
   const relation = quoteIdentifier(`${feature.name}_source`);
   const sql = await renderSql(feature, relation);
   const fingerprint = fingerprintOf(feature, sql, files);
 
   // Decided before anything is downloaded: an unchanged remote source costs one listing.
   if (!context.force) {
-    const previous = await previousMetadata(store, feature.name);
-    if (previous?.fingerprint === fingerprint) {
-      const path = await store.getFeaturePath(feature.name);
-      if (path !== undefined) {
-        return { name: feature.name, status: "skipped", rows: previous.rows, bytes: previous.bytes, uri: path, durationMs: performance.now() - started };
-      }
+    const current = await currentStored(feature, context, fingerprint);
+    if (current !== undefined) {
+      const { rows, bytes } = current.metadata;
+      return { name: feature.name, status: "skipped", rows, bytes, uri: current.path, durationMs: performance.now() - started };
     }
   }
 
@@ -228,41 +265,49 @@ async function buildFrom(feature: Feature, context: BuildContext, plan: BuildPla
     }
   }
 
+  // The metadata known before the data is written travels inside the data file, with a fresh build
+  // id that the metadata document repeats: the pair shows whether the document describes the file.
+  const footer: FeatureFooter = {
+    formatVersion: 1,
+    name: feature.name,
+    definitions: context.definitions,
+    ...(feature.description === undefined ? {} : { description: feature.description }),
+    tags: [...feature.tags],
+    keys: [...feature.keys],
+    ...(feature.timestamp === undefined ? {} : { timestamp: feature.timestamp }),
+    source: feature.source,
+    sourceFiles: files,
+    fingerprint,
+    buildId: randomBytes(16).toString("hex"),
+    builtAt: new Date().toISOString(),
+  };
   const staged = await store.stagingPath(feature.name);
-  let rows: number;
+  let file: StoredFileFacts;
   try {
-    await engineStep(() => engine.run(`COPY ${query} TO ${quoteLiteral(staged)} (FORMAT parquet)`));
-    rows = await engineStep(() => validateOutput(engine, feature, staged));
+    // The staged file may exist already (a store may create it to prove it can write): DuckDB then
+    // writes a `tmp_` file beside it first, which an interrupted COPY leaves behind. The staged file
+    // is itself temporary, so DuckDB writes it directly.
+    const options = `FORMAT parquet, USE_TMP_FILE false, KV_METADATA {${quoteIdentifier(FOOTER_KEY)}: ${quoteLiteral(JSON.stringify(footer))}}`;
+    await engineStep(() => engine.run(`COPY ${query} TO ${quoteLiteral(staged)} (${options})`));
+    await engineStep(() => validateOutput(engine, feature, staged));
+    file = await engineStep(() => readStoredFile(engine, staged));
   } catch (error) {
     await rm(staged, { force: true });
     throw error;
   }
 
   const publish = async (): Promise<FeatureBuildResult> => {
+    // Publishing overlaps the next feature's computation on the main connection: reads go through their own.
+    let reader: Engine | undefined;
     try {
-      const { size } = await stat(staged);
+      if (servesFilesInPlace(store)) reader = await engine.fork();
       const stored = await store.putFeature(feature.name, staged);
       const durationMs = performance.now() - started;
-      const metadata: FeatureMetadata = {
-        formatVersion: 1,
-        name: feature.name,
-        definitions: context.definitions,
-        ...(feature.description === undefined ? {} : { description: feature.description }),
-        tags: [...feature.tags],
-        keys: [...feature.keys],
-        ...(feature.timestamp === undefined ? {} : { timestamp: feature.timestamp }),
-        source: feature.source,
-        sourceFiles: files,
-        schema,
-        rows,
-        bytes: size,
-        fingerprint,
-        builtAt: new Date().toISOString(),
-        durationMs: Math.round(durationMs),
-      };
-      await store.putMetadata(feature.name, serializeMetadata(metadata));
-      return { name: feature.name, status: "built", rows, bytes: stored.bytes, uri: stored.uri, durationMs };
+      const metadata = metadataFromFooter(footer, file, { builtAt: new Date().toISOString(), durationMs: Math.round(durationMs) });
+      await publishMetadata(store, metadata, reader);
+      return { name: feature.name, status: "built", rows: file.rows, bytes: stored.bytes, uri: stored.uri, durationMs };
     } finally {
+      reader?.close();
       await rm(staged, { force: true });
     }
   };

@@ -46,6 +46,29 @@ export interface MaterializeOptions extends Omit<BuildOptions, "features"> {
   featureNames?: readonly string[];
 }
 
+const BUILD_OPTIONS = ["features", "tags", "force", "onProgress", "signal"];
+const MATERIALIZE_OPTIONS = ["featureNames", "tags", "force", "onProgress", "signal"];
+
+/** Throws `FeatureDefinitionError` for options a method does not know (a typo would otherwise build everything) or of the wrong type. */
+function checkOptions(method: string, options: unknown, known: readonly string[]): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new FeatureDefinitionError(`${method} takes an options object, for example ${method}({ features: ["user_total_spend"] }).`);
+  }
+  const unknown = Object.keys(options).filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    throw new FeatureDefinitionError(`${method} has unknown option ${unknown.map((key) => `'${key}'`).join(", ")}. Known options: ${known.join(", ")}.`);
+  }
+  const given = options as Record<string, unknown>;
+  for (const key of ["features", "featureNames", "tags"]) {
+    const value = given[key];
+    if (value !== undefined && !(Array.isArray(value) && value.every((item) => typeof item === "string"))) {
+      throw new FeatureDefinitionError(`${method} option '${key}' must be an array of names, for example ${key}: ["user_total_spend"].`);
+    }
+  }
+  if (given.force !== undefined && typeof given.force !== "boolean") throw new FeatureDefinitionError(`${method} option 'force' must be true or false.`);
+  if (given.onProgress !== undefined && typeof given.onProgress !== "function") throw new FeatureDefinitionError(`${method} option 'onProgress' must be a function.`);
+}
+
 /** A defined feature and, when it was built, its metadata in the store. */
 export interface FeatureListing {
   feature: Feature;
@@ -136,6 +159,7 @@ export class Definitions {
    * the others, and `build` then rejects with `BuildError` carrying the full result.
    */
   async build(options: BuildOptions = {}): Promise<BuildResult> {
+    checkOptions("build", options, BUILD_OPTIONS);
     const started = performance.now();
     const selected = this.select(options);
     const { signal, onProgress } = options;
@@ -202,19 +226,25 @@ export class Definitions {
   }
 
   /** Same as `build({ features: featureNames, … })`. */
-  materialize(options: MaterializeOptions = {}): Promise<BuildResult> {
+  async materialize(options: MaterializeOptions = {}): Promise<BuildResult> {
+    checkOptions("materialize", options, MATERIALIZE_OPTIONS);
     const { featureNames, ...rest } = options;
     return this.build({ ...rest, features: featureNames });
   }
 
-  /** The stored metadata of feature `name`, or undefined when it was never built. */
+  /**
+   * The stored metadata document of feature `name`, or undefined when it was never built. It is
+   * written after the data: after a crash between the two writes it describes the previous
+   * version until the next build rewrites it; `read(name).metadata` is always checked against
+   * the data.
+   */
   async metadata(name: string): Promise<FeatureMetadata | undefined> {
     this.feature(name);
     await this.offlineStore.check();
     return parseMetadata(await this.offlineStore.getMetadata(name));
   }
 
-  /** Every defined feature with its stored metadata (undefined when never built). */
+  /** Every defined feature with its stored metadata document (undefined when never built); see `metadata()`. */
   async list(): Promise<FeatureListing[]> {
     await this.offlineStore.check();
     return Promise.all(
@@ -222,7 +252,10 @@ export class Definitions {
     );
   }
 
-  /** The whole stored feature `name`; throws `FeatureNotBuiltError` when it was never built. */
+  /**
+   * The whole stored feature `name`, with `metadata` checked against the data file's footer;
+   * throws `FeatureNotBuiltError` when it was never built.
+   */
   async read(name: string): Promise<FeatureFrame> {
     this.feature(name);
     await this.offlineStore.check();

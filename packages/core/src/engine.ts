@@ -21,6 +21,8 @@ export class Engine {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
+    /** False for a `fork()`, whose `close()` leaves the database to the engine it came from. */
+    private readonly ownsInstance = true,
   ) {}
 
   /** Opens a new in-memory database. */
@@ -41,6 +43,22 @@ export class Engine {
       throw error;
     }
     return engine;
+  }
+
+  /**
+   * Another connection to the same database, whose queries may run while this one's do; its
+   * `close()` closes only that connection. Close it before closing this engine.
+   */
+  async fork(): Promise<Engine> {
+    const connection = await this.instance.connect();
+    const fork = new Engine(this.instance, connection, false);
+    try {
+      await connection.run("SET TimeZone = 'UTC'");
+    } catch (error) {
+      fork.close();
+      throw error;
+    }
+    return fork;
   }
 
   /** Runs statements whose results are not needed. */
@@ -89,9 +107,9 @@ export class Engine {
     this.connection.interrupt();
   }
 
-  /** Closes the connection and the database. */
+  /** Closes the connection and, unless this is a `fork()`, the database. */
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.ownsInstance) this.instance.closeSync();
   }
 }

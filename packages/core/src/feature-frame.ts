@@ -4,6 +4,7 @@ import path from "node:path";
 import { DuckDBTypeId, JSDuckDBValueConverter, type DuckDBValueConverter, type JS } from "@duckdb/node-api";
 import { Engine, type Column, type EngineOptions } from "./engine";
 import { FeatureFrameClosedError } from "./errors";
+import type { FeatureMetadata } from "./feature-metadata";
 import { asSubquery, quoteLiteral } from "./sql";
 import { removeTemporaryDirectory } from "./temporary-directory";
 
@@ -19,6 +20,8 @@ export interface FeatureFrameSource {
   engineOptions: EngineOptions;
   /** A directory from `createTemporaryDirectory()` holding files the query reads; the frame owns and removes it. @default none */
   temporaryDirectory?: string;
+  /** The metadata of the stored feature the frame reads (`Definitions.read()`). @default undefined */
+  metadata?: FeatureMetadata;
 }
 
 const integerTypes = new Set<DuckDBTypeId>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT, DuckDBTypeId.BIGNUM]);
@@ -61,6 +64,11 @@ export class FeatureFrame implements AsyncDisposable {
   readonly schema: readonly Column[];
   /** Number of rows. */
   readonly numRows: number;
+  /**
+   * For `Definitions.read()`: the metadata of the data this frame reads, checked against the data
+   * file's footer (rebuilt from it when the metadata document is stale); undefined for training data.
+   */
+  readonly metadata: FeatureMetadata | undefined;
 
   private readonly sql: string;
   private readonly engineOptions: EngineOptions;
@@ -74,6 +82,7 @@ export class FeatureFrame implements AsyncDisposable {
     this.schema = Object.freeze(source.schema.map((column) => Object.freeze({ ...column })));
     this.columns = Object.freeze(this.schema.map((column) => column.name));
     this.numRows = source.numRows;
+    this.metadata = source.metadata;
     this.engineOptions = { ...source.engineOptions };
     this.temporaryDirectory = source.temporaryDirectory;
     if (this.temporaryDirectory !== undefined) abandoned.register(this, this.temporaryDirectory, this);

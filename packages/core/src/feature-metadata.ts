@@ -1,7 +1,12 @@
 import type { Column } from "./engine";
 import type { SourceFile } from "./source";
 
-/** The metadata document stored beside each built feature (`_metadata/<name>.json`). */
+/**
+ * The metadata document stored beside each built feature (`_metadata/<name>.json`). It is an
+ * index written after the data; the data file's Parquet footer carries the same `buildId` and
+ * the fields known before the data was written (see `FeatureFooter`), so that a document left
+ * stale by a crash between the two writes can be told apart and rebuilt from the data.
+ */
 export interface FeatureMetadata {
   /** Version of this document's shape. */
   formatVersion: 1;
@@ -16,23 +21,45 @@ export interface FeatureMetadata {
   source: string;
   /** The files it resolved to when built. */
   sourceFiles: SourceFile[];
-  /** Output columns and DuckDB types. */
+  /** Columns and DuckDB types of the stored Parquet file, as readers see them. */
   schema: Column[];
   rows: number;
   bytes: number;
   /** Hash of the rendered SQL, keys, timestamp and source files' identity; unchanged means skip. */
   fingerprint: string;
-  /** ISO 8601 time the build finished. */
+  /** Random id of the build that wrote the data; the data file's footer holds the same one. */
+  buildId: string;
+  /** ISO 8601 time the build finished (for metadata rebuilt from a data file: when its data was computed). */
   builtAt: string;
+  /** How long the build took (0 for metadata rebuilt from a data file). */
   durationMs: number;
 }
+
+/** What a built feature's Parquet footer holds (key `mlforge`): the metadata known before its data was written. */
+export type FeatureFooter = Omit<FeatureMetadata, "schema" | "rows" | "bytes" | "durationMs">;
+
+/** The key of mlforge's document in a Parquet file's key-value metadata. */
+export const FOOTER_KEY = "mlforge";
 
 /** Parses a metadata document; undefined when it is missing or not one (a rebuild replaces it). */
 export function parseMetadata(document: string | undefined): FeatureMetadata | undefined {
   if (document === undefined) return undefined;
   try {
     const parsed = JSON.parse(document) as Partial<FeatureMetadata>;
-    return parsed.formatVersion === 1 && typeof parsed.fingerprint === "string" ? (parsed as FeatureMetadata) : undefined;
+    return parsed.formatVersion === 1 && typeof parsed.fingerprint === "string" && typeof parsed.buildId === "string" ? (parsed as FeatureMetadata) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses the footer document of a data file; undefined when the file has none (not built by this version of mlforge). */
+export function parseFooter(document: string | undefined): FeatureFooter | undefined {
+  if (document === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(document) as Partial<FeatureFooter>;
+    return parsed.formatVersion === 1 && typeof parsed.fingerprint === "string" && typeof parsed.buildId === "string" && typeof parsed.name === "string"
+      ? (parsed as FeatureFooter)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -41,4 +68,40 @@ export function parseMetadata(document: string | undefined): FeatureMetadata | u
 /** Serialises a metadata document, stable and readable. */
 export function serializeMetadata(metadata: FeatureMetadata): string {
   return `${JSON.stringify(metadata, null, 2)}\n`;
+}
+
+/** What a data file says about itself besides its footer document. */
+export interface StoredFileFacts {
+  /** Columns and DuckDB types, from the Parquet schema. */
+  schema: Column[];
+  /** Rows, from the Parquet footer. */
+  rows: number;
+  /** Size of the file. */
+  bytes: number;
+}
+
+/**
+ * The metadata of a built feature, made from its footer document and what its data file says. The
+ * build that wrote the file passes when it finished and how long it took; metadata rebuilt later
+ * from a file takes the footer's time and a duration of 0.
+ */
+export function metadataFromFooter(footer: FeatureFooter, file: StoredFileFacts, build?: { builtAt: string; durationMs: number }): FeatureMetadata {
+  return {
+    formatVersion: 1,
+    name: footer.name,
+    definitions: footer.definitions,
+    ...(footer.description === undefined ? {} : { description: footer.description }),
+    tags: footer.tags,
+    keys: footer.keys,
+    ...(footer.timestamp === undefined ? {} : { timestamp: footer.timestamp }),
+    source: footer.source,
+    sourceFiles: footer.sourceFiles,
+    schema: file.schema,
+    rows: file.rows,
+    bytes: file.bytes,
+    fingerprint: footer.fingerprint,
+    buildId: footer.buildId,
+    builtAt: build?.builtAt ?? footer.builtAt,
+    durationMs: build?.durationMs ?? 0,
+  };
 }

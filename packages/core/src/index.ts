@@ -8,7 +8,7 @@ export { assertFeatureName, feature, FEATURE_NAME_PATTERN, isFeature } from "./f
 export type { Feature, FeatureOptions, FeatureTransform } from "./feature";
 export { FeatureFrame } from "./feature-frame";
 export type { FeatureFrameSource } from "./feature-frame";
-export type { FeatureMetadata } from "./feature-metadata";
+export type { FeatureFooter, FeatureMetadata } from "./feature-metadata";
 export type { OfflineStore, StoredFeature } from "./offline-store";
 export type { JoinPlan, TrainingDataOptions } from "./point-in-time";
 export type { LocalSourceFile, RemoteSourceFile, SourceFile, SourceFormat } from "./source";

@@ -14,7 +14,11 @@ export interface StoredFeature {
  * feature is `undefined`, not an exception. Problems reaching the store are `StoreAccessError`s.
  */
 export interface OfflineStore {
-  /** Where the store keeps features, for messages: a directory or an `s3://` URI. */
+  /**
+   * Where the store keeps features: a local directory path, or a URI such as `s3://bucket/prefix`.
+   * A store whose location is a directory serves its feature files in place (`getFeaturePath`
+   * is cheap), so core may look at them after publishing and when deciding to skip.
+   */
   readonly location: string;
   /** Proves the store can be reached; throws `StoreAccessError` with a message that says how to fix it. */
   check(): Promise<void>;
@@ -22,7 +26,7 @@ export interface OfflineStore {
   stagingPath(name: string): Promise<string>;
   /** Publishes a staged file as feature `name`, replacing the previous version atomically; consumes the file. */
   putFeature(name: string, stagedFile: string): Promise<StoredFeature>;
-  /** A local Parquet path to read feature `name` from, or undefined when it was never built. */
+  /** A local Parquet path to read feature `name` from (a remote store may download it), or undefined when it was never built. */
   getFeaturePath(name: string): Promise<string | undefined>;
   /** The metadata document of feature `name`, or undefined. */
   getMetadata(name: string): Promise<string | undefined>;

@@ -3,6 +3,7 @@ import { FeatureNotBuiltError } from "./errors";
 import { FeatureFrame } from "./feature-frame";
 import type { OfflineStore } from "./offline-store";
 import { quoteLiteral } from "./sql";
+import { metadataOfStoredFile, readMetadataDocument, readStoredFile } from "./stored-feature";
 
 /** Local Parquet paths of stored features, in order; throws `FeatureNotBuiltError` naming every one never built. */
 export async function storedFeaturePaths(store: OfflineStore, names: readonly string[]): Promise<string[]> {
@@ -12,15 +13,18 @@ export async function storedFeaturePaths(store: OfflineStore, names: readonly st
   return paths as string[];
 }
 
-/** The whole stored feature `name` as a frame, rows in stored order; the caller has checked the store. */
+/**
+ * The whole stored feature `name` as a frame, rows in stored order, with the metadata of the data
+ * it reads (rebuilt from the file's footer when the document is stale); the caller has checked the store.
+ */
 export async function readFeature(store: OfflineStore, name: string, engineOptions: EngineOptions): Promise<FeatureFrame> {
-  const [file] = await storedFeaturePaths(store, [name]);
-  const sql = `SELECT * FROM read_parquet(${quoteLiteral(file!)})`;
+  const [path] = await storedFeaturePaths(store, [name]);
   const engine = await Engine.open(engineOptions);
   try {
-    const schema = await engine.columns(sql);
-    const [count] = await engine.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet(${quoteLiteral(file!)})`);
-    return new FeatureFrame({ sql, schema, numRows: Number(count?.n ?? 0), engineOptions });
+    const file = await readStoredFile(engine, path!);
+    const metadata = metadataOfStoredFile(await readMetadataDocument(store, name), file);
+    const sql = `SELECT * FROM read_parquet(${quoteLiteral(path!)})`;
+    return new FeatureFrame({ sql, schema: file.schema, numRows: file.rows, engineOptions, metadata });
   } finally {
     engine.close();
   }

@@ -116,7 +116,12 @@ export class LocalStore implements OfflineStore {
     assertFeatureName(name);
     await this.ensureDirectory(this.location);
     // A dot-name in the same directory: invisible as a feature, and renamed on the same file system.
-    return temporaryPath(this.location, name, "parquet");
+    const staged = temporaryPath(this.location, name, "parquet");
+    // Created empty here, so that a directory this user may not write to is reported as such, not as an engine error.
+    await writeFile(staged, "", { flag: "wx" }).catch((error: unknown) => {
+      throw this.accessError("write in", this.location, error);
+    });
+    return staged;
   }
 
   async putFeature(name: string, stagedFile: string): Promise<StoredFeature> {

@@ -22,6 +22,8 @@ export interface S3RequestContext {
   credentials: "option" | "client" | "chain";
   /** True inside `check()`: the message then starts with the bucket sentence. */
   check: boolean;
+  /** The credentials' secret values (key id, secret key, session token), removed from the error kept as `cause`. @default none known */
+  secrets?: readonly string[];
 }
 
 /** The fields of an AWS SDK v3 error (or a Node network error) that the messages rely on. */
@@ -111,8 +113,8 @@ function isRegionError(error: ErrorShape, code: string | undefined, status: numb
 }
 
 function credentialSource(context: S3RequestContext): string {
-  if (context.credentials === "option") return `the 'credentials' option passed to ${context.owner ?? "S3Store"}`;
-  if (context.credentials === "client") return "the S3Client passed as the 'client' option";
+  if (context.credentials === "option") return `the 'credentials' option passed to ${context.owner ?? "S3Store"}.`;
+  if (context.credentials === "client") return "the S3Client passed as the 'client' option.";
   const environment = process.env.AWS_ACCESS_KEY_ID
     ? " AWS_ACCESS_KEY_ID is set in this environment, so the environment variables are the ones in use."
     : process.env.AWS_PROFILE
@@ -179,7 +181,8 @@ function detail(error: unknown, context: S3RequestContext): string {
     );
   }
   if (code === "TimeoutError" || code === "ETIMEDOUT" || code === "RequestTimeout") {
-    return `${context.endpoint} did not answer in time (${code}). Check the 'endpoint' option, the network and any proxy between here and S3.`;
+    const endpoint = context.endpoint.charAt(0).toUpperCase() + context.endpoint.slice(1);
+    return `${endpoint} did not answer in time (${code}). Check the 'endpoint' option, the network and any proxy between here and S3.`;
   }
   if (code !== undefined && NETWORK_CODES.has(code)) {
     return `Could not connect to ${context.endpoint} (${code}). Check the 'endpoint' option and that the server is running and reachable from here.`;
@@ -188,13 +191,69 @@ function detail(error: unknown, context: S3RequestContext): string {
   return `S3 answered ${code ?? "an error"}${status === undefined ? "" : ` (HTTP ${status})`} to ${context.action} on ${about.text}${said}.`;
 }
 
+/**
+ * Fields that S3 copies from the request into an error answer, such as InvalidAccessKeyId's
+ * AWSAccessKeyId and SignatureDoesNotMatch's StringToSign and CanonicalRequest (the signed
+ * headers, x-amz-security-token among them). The SDK turns them into properties of its error.
+ */
+const ECHOED_FIELDS = ["AWSAccessKeyId", "StringToSign", "StringToSignBytes", "CanonicalRequest", "CanonicalRequestBytes", "SignatureProvided"];
+
+const REDACTED = "[redacted]";
+
+/**
+ * Removes from an SDK or network error, its causes and inner errors, what may hold a secret: the
+ * fields S3 echoes from the request, and any text holding one of `secrets`. Errors are changed in
+ * place (they were thrown to S3Store, nobody else holds them) and returned.
+ */
+export function redactSecrets<T>(error: T, secrets: readonly string[] = [], seen = new Set<unknown>()): T {
+  if (typeof error !== "object" || error === null || seen.has(error)) return error;
+  seen.add(error);
+  const target = error as Record<string, unknown>;
+  const known = secrets.filter((secret) => secret.length >= 4);
+  const clean = (text: string) => known.reduce((result, secret) => result.replaceAll(secret, REDACTED), text);
+  for (const field of ECHOED_FIELDS) if (field in target) delete target[field];
+  for (const key of [...Object.getOwnPropertyNames(target), "message", "stack"]) {
+    const value = target[key];
+    if (typeof value === "string" && known.some((secret) => value.includes(secret))) {
+      try {
+        target[key] = clean(value);
+      } catch {
+        // A read-only property: nothing S3 or Node sets.
+      }
+    } else if (key === "cause" || key === "errors") {
+      for (const inner of Array.isArray(value) ? value : [value]) redactSecrets(inner, secrets, seen);
+    }
+  }
+  return error;
+}
+
 /** The message for an S3 or network failure: what is wrong and how to fix it. */
 export function s3ErrorMessage(error: unknown, context: S3RequestContext): string {
   const lead = context.check || s3ErrorCode(error) === "NoSuchBucket" ? `${bucketSentence(context.bucket)} ` : "";
   return `${lead}${detail(error, context)}`;
 }
 
-/** Turns an S3 or network failure into a `StoreAccessError` that says what is wrong and how to fix it, keeping the SDK error as `cause`. */
+/**
+ * Turns an S3 or network failure into a `StoreAccessError` that says what is wrong and how to fix
+ * it, keeping the SDK error as `cause` with every secret removed (see `redactSecrets`).
+ */
 export function s3AccessError(error: unknown, context: S3RequestContext): StoreAccessError {
-  return new StoreAccessError(s3ErrorMessage(error, context), { cause: error });
+  const cause = redactSecrets(error, context.secrets);
+  return new StoreAccessError(s3ErrorMessage(cause, context), { cause });
+}
+
+/**
+ * The secret values of a client's credentials (key id, secret key, session token), to keep them
+ * out of `error`; none when they cannot be resolved, and none looked for when the failure is that
+ * there are no credentials (resolving them again would repeat the SDK's search).
+ */
+export async function errorSecrets(client: { config: { credentials?: unknown } }, error: unknown): Promise<string[]> {
+  if (s3ErrorCode(error) === "CredentialsProviderError") return [];
+  try {
+    const provider = client.config.credentials as (() => Promise<Record<string, unknown>>) | undefined;
+    const identity = typeof provider === "function" ? await provider() : undefined;
+    return ["accessKeyId", "secretAccessKey", "sessionToken"].map((name) => identity?.[name]).filter((value): value is string => typeof value === "string" && value !== "");
+  } catch {
+    return [];
+  }
 }

@@ -13,12 +13,23 @@ export interface S3ClientOptions {
   credentials?: S3ClientConfig["credentials"];
 }
 
+/**
+ * Attempts per request. The SDK's standard retry strategy retries what may pass on a second try
+ * (HTTP 500, 502, 503, 504, throttling such as 503 SlowDown, timeouts, reset or refused
+ * connections), waiting a random time up to 50 ms × 2^retry (1 s × 2^retry when throttled, at
+ * most 20 s) in between, and stops retrying for a while once many retries failed. A request body
+ * is retried whole: lib-storage hands each part to the SDK as a buffer.
+ */
+export const MAX_ATTEMPTS = 5;
+
 /** An S3Client with bounded retries and timeouts, and settings S3-compatible servers accept when `endpoint` is set. */
 export function createS3Client(options: S3ClientOptions): S3Client {
   const custom = options.endpoint !== undefined;
   const config: S3ClientConfig = {
-    // Bounded failures: three attempts, each with a connection timeout; small requests also get a total timeout (per request).
-    maxAttempts: 3,
+    // Bounded failures: a few attempts with backoff, each with a connection timeout and a socket
+    // (idle) timeout; small requests also get a total timeout per attempt (S3Store's requestTimeout).
+    retryMode: "standard",
+    maxAttempts: MAX_ATTEMPTS,
     requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, socketTimeout: 30_000, throwOnRequestTimeout: true }),
     forcePathStyle: options.forcePathStyle ?? custom,
   };

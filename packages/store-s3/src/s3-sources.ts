@@ -4,7 +4,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, paginateListObjectsV2, type S3Client } from "@aws-sdk/client-s3";
 import { FeatureDefinitionError, SourceNotFoundError, StoreAccessError, type RemoteObject, type SourceProvider } from "@mlforge/core";
-import { isAccessDenied, isNotFound, s3AccessError, s3ErrorCode, s3ErrorMessage, type S3Action, type S3RequestContext } from "./s3-access-error";
+import { errorSecrets, isAccessDenied, isNotFound, redactSecrets, s3AccessError, s3ErrorCode, s3ErrorMessage, type S3Action, type S3RequestContext } from "./s3-access-error";
 import { createS3Client, type S3ClientOptions } from "./s3-client";
 
 /** Options of `s3Sources()`: how to reach the buckets that `s3://` sources name. */
@@ -149,8 +149,18 @@ class S3Sources implements SourceProvider {
       return [{ uri, size: head.ContentLength ?? 0, version: unquote(head.ETag) }];
     } catch (error) {
       if (isNotFound(error)) return [];
-      // Without s3:ListBucket S3 answers 403 even for a missing object; a listing tells the two apart when allowed.
-      if (isAccessDenied(error) && !(await this.exists(bucket, key).catch(() => true))) return [];
+      if (isAccessDenied(error)) {
+        // Without s3:ListBucket S3 answers 403 even for a missing object; a listing tells the two apart when allowed.
+        // A HEAD's 403 has no body: when the listing fails for another reason (rejected credentials), its error says why.
+        const listing = await this.exists(bucket, key).then(
+          (exists) => ({ exists }),
+          (listingError: unknown) => ({ listingError }),
+        );
+        if ("exists" in listing && !listing.exists) return [];
+        if ("listingError" in listing && !isAccessDenied(listing.listingError)) {
+          throw await this.fail(listing.listingError, uri, { bucket, action: "s3:ListBucket", prefix: key });
+        }
+      }
       throw await this.fail(error, uri, { bucket, action: "s3:GetObject", key });
     }
   }
@@ -197,8 +207,12 @@ class S3Sources implements SourceProvider {
       region,
       credentials: this.credentialSource,
       check: false,
+      secrets: await errorSecrets(this.client, error),
     };
-    if (s3ErrorCode(error) === "NoSuchBucket") return new SourceNotFoundError(uri, `Source '${uri}': ${s3ErrorMessage(error, context)}`, { cause: error });
+    if (s3ErrorCode(error) === "NoSuchBucket") {
+      const cause = redactSecrets(error, context.secrets);
+      return new SourceNotFoundError(uri, `Source '${uri}': ${s3ErrorMessage(cause, context)}`, { cause });
+    }
     return s3AccessError(error, context);
   }
 }

@@ -18,7 +18,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { assertFeatureName, FEATURE_NAME_PATTERN, StoreAccessError, type OfflineStore, type StoredFeature } from "@mlforge/core";
 import { createS3Client } from "./s3-client";
-import { isAccessDenied, isNotFound, s3AccessError, s3ErrorCode, type S3Action } from "./s3-access-error";
+import { errorSecrets, isAccessDenied, isNotFound, s3AccessError, s3ErrorCode, type S3Action } from "./s3-access-error";
 
 /** Options of `new S3Store()`. */
 export interface S3StoreOptions {
@@ -102,6 +102,32 @@ function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** Staged files this store writes in the OS temp directory: `mlforge-s3-<feature>-<pid>-<random>.parquet`. */
+const STAGED_FILE = /^mlforge-s3-[A-Za-z_][A-Za-z0-9_]*-(\d+)-[0-9a-f]+\.parquet$/;
+/** Downloads in flight in the cache directory: `<feature>-<etag>.parquet.<pid>.<random>.tmp`. */
+const DOWNLOAD_FILE = /^[A-Za-z_][A-Za-z0-9_]*-[A-Za-z0-9-]*\.parquet\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return errorCode(error) === "EPERM";
+  }
+}
+
+/** Removes the files in `directory` that `pattern` (whose first group is a process id) names and whose process is gone; best effort. */
+async function removeFilesOfDeadProcesses(directory: string, pattern: RegExp): Promise<void> {
+  const entries = await readdir(directory).catch(() => [] as string[]);
+  await Promise.all(
+    entries.map(async (entry) => {
+      const pid = Number(pattern.exec(entry)?.[1] ?? Number.NaN);
+      if (Number.isInteger(pid) && pid !== process.pid && !processIsAlive(pid)) await rm(path.join(directory, entry), { force: true }).catch(() => undefined);
+    }),
+  );
+}
+
 /**
  * An offline store in an Amazon S3 bucket or on any S3-compatible server:
  * `s3://<bucket>/<prefix>/<feature>.parquet` and `.../_metadata/<feature>.json`. Uploads stream
@@ -170,19 +196,32 @@ export class S3Store implements OfflineStore {
       region,
       credentials: this.credentialSource,
       check,
+      secrets: await errorSecrets(this.client, error),
     });
   }
 
   /**
    * Proves access by listing the store's prefix (one key at most): that needs only s3:ListBucket
    * for this prefix, where HeadBucket would need it for the whole bucket. Success is remembered.
+   * The first check also removes the local files that killed processes left behind: staged
+   * uploads in the OS temp directory and half-downloaded cache files. (A multipart upload cut off
+   * by a kill stays incomplete in the bucket, invisible; a lifecycle rule that aborts incomplete
+   * multipart uploads removes its parts.)
    */
   async check(): Promise<void> {
-    this.checked ??= this.probe().catch((error: unknown) => {
-      this.checked = undefined;
-      throw error;
-    });
+    this.checked ??= Promise.all([this.probe(), this.removeLeftovers()]).then(
+      () => undefined,
+      (error: unknown) => {
+        this.checked = undefined;
+        throw error;
+      },
+    );
     return this.checked;
+  }
+
+  private async removeLeftovers(): Promise<void> {
+    await removeFilesOfDeadProcesses(tmpdir(), STAGED_FILE);
+    await removeFilesOfDeadProcesses(this.cacheDirectory, DOWNLOAD_FILE);
   }
 
   private async probe(): Promise<void> {

@@ -11,7 +11,7 @@ import { removeStagedFiles, S3RVER_CREDENTIALS, startS3Server, type TestS3Server
 const BUCKET = "mlforge-errors";
 const SENTENCE = `Bucket '${BUCKET}' does not exist or is not accessible. Ensure the bucket is created and credentials have appropriate permissions.`;
 
-// Failing requests are retried (three attempts) before the error is reported.
+// Failing requests are retried (five attempts, with backoff) before the error is reported.
 jest.setTimeout(30_000);
 
 let s3: TestS3Server;

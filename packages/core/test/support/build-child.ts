@@ -1,0 +1,73 @@
+// One build in a child process, for the crash and concurrency tests. Run with
+// `node register-ts.cjs build-child.ts '<BuildChildConfig as JSON>'`; it prints
+// "ready" once loaded, one line per progress event, and "done" when the build resolved.
+import { existsSync, writeFileSync } from "node:fs";
+import { Definitions, type OfflineStore } from "@mlforge/core";
+import { LocalStore } from "@mlforge/store-local";
+import { versionedFeatures, type BuildChildConfig, type Gate } from "./versioned-features";
+
+async function openStore(config: BuildChildConfig): Promise<OfflineStore> {
+  if (config.store.kind === "local") return new LocalStore(config.store.path);
+  // Loaded only for S3, so that a LocalStore child does not pay for the AWS SDK.
+  const { S3Store } = await import("@mlforge/store-s3");
+  return new S3Store(config.store.options);
+}
+
+/** Passes the gates set for `when` `operation` of feature `name`. */
+async function passGates(gates: readonly Gate[], when: Gate["when"], operation: Gate["operation"], name: string): Promise<void> {
+  for (const gate of gates) {
+    if (gate.when !== when || gate.operation !== operation || gate.feature !== name) continue;
+    if (gate.create !== undefined) writeFileSync(gate.create, "");
+    const deadline = Date.now() + 20_000;
+    while (gate.waitFor !== undefined && !existsSync(gate.waitFor)) {
+      if (Date.now() > deadline) throw new Error(`Gave up waiting for ${gate.waitFor}.`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
+
+/** The store, except that the child kills itself as it calls `crashAt`'s operation for its feature, waits before metadata writes, and passes gates. */
+function instrumented(store: OfflineStore, { crashAt, metadataDelayMs = 0, gates = [] }: BuildChildConfig): OfflineStore {
+  const crash = (operation: string, name: string) => {
+    if (operation === crashAt?.operation && name === crashAt.feature) process.kill(process.pid, "SIGKILL");
+  };
+  return {
+    location: store.location,
+    check: () => store.check(),
+    stagingPath: (name) => store.stagingPath(name),
+    putFeature: async (name, file) => {
+      crash("putFeature", name);
+      await passGates(gates, "before", "putFeature", name);
+      const stored = await store.putFeature(name, file);
+      await passGates(gates, "after", "putFeature", name);
+      return stored;
+    },
+    getFeaturePath: (name) => store.getFeaturePath(name),
+    getMetadata: (name) => store.getMetadata(name),
+    putMetadata: async (name, document) => {
+      crash("putMetadata", name);
+      if (metadataDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, metadataDelayMs));
+      await passGates(gates, "before", "putMetadata", name);
+      await store.putMetadata(name, document);
+      await passGates(gates, "after", "putMetadata", name);
+    },
+    listMetadata: () => store.listMetadata(),
+  };
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.argv[2] ?? "{}") as BuildChildConfig;
+  const store = instrumented(await openStore(config), config);
+  const defs = new Definitions({ name: "crash", features: versionedFeatures(config), offlineStore: store });
+  process.stdout.write("ready\n");
+  await defs.build({
+    force: config.force,
+    onProgress: (event) => process.stdout.write(`${event.type} ${event.name}${event.type === "end" ? ` ${event.result.status}` : ""}\n`),
+  });
+  process.stdout.write("done\n");
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
