@@ -77,11 +77,26 @@ const sampleSection: InspectSection = async ({ feature, metadata, context }) => 
 /** The sections of `mlforge inspect`, in order; a new one is one more entry. */
 export const INSPECT_SECTIONS: readonly InspectSection[] = [definitionSection, buildSection, schemaSection, sampleSection];
 
+/**
+ * The feature's metadata as its data file describes it: after a build killed between writing the
+ * data and the metadata document, the document is stale and the file's footer is the truth.
+ */
+async function storedMetadata(context: CommandContext, name: string): Promise<FeatureMetadata | undefined> {
+  const document = await context.definitions.metadata(name);
+  if (document === undefined) return undefined;
+  const frame = await context.definitions.read(name);
+  try {
+    return frame.metadata ?? document;
+  } finally {
+    await frame.close();
+  }
+}
+
 /** `mlforge inspect <feature>`: a feature's definition, build metadata, schema and first rows (`--rows`, default 5). */
 export async function inspectCommand(context: CommandContext): Promise<number> {
   const name = context.arguments.feature ?? "";
   const feature = context.definitions.feature(name);
-  const metadata = await context.definitions.metadata(name);
+  const metadata = await storedMetadata(context, name);
   const notBuilt = `Feature '${name}' has not been built yet. Run \`mlforge build --features ${name}\`.\n`;
   if (context.arguments.json) {
     if (metadata === undefined) {

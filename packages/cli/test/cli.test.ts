@@ -343,6 +343,18 @@ describe("mlforge list and inspect", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("Available: user_total_spend, user_daily_spend, product_popularity.");
   });
+
+  test("after a build killed between data and metadata, inspect describes the data, not the stale document", async () => {
+    const crashed = path.join(workDir, "crashed-store");
+    expect((await mlforge(["build", "--target", project, "--features", "product_popularity"], { store: crashed })).code).toBe(0);
+    const document = path.join(crashed, "_metadata", "product_popularity.json");
+    const current = JSON.parse(await readFile(document, "utf8"));
+    // What a kill leaves: the new data in place, and the previous build's document beside it.
+    await writeFile(document, JSON.stringify({ ...current, buildId: "0".repeat(32), rows: 999, fingerprint: "f".repeat(64) }));
+    const inspect = await mlforge(["inspect", "product_popularity", "--target", project, "--json"], { store: crashed });
+    expect(inspect.code).toBe(0);
+    expect(JSON.parse(inspect.stdout)).toMatchObject({ buildId: current.buildId, rows: current.rows, fingerprint: current.fingerprint });
+  });
 });
 
 /** The header and rows of inspect's "Sample rows" table, cells split on runs of spaces. */
