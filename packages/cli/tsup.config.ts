@@ -1,10 +1,5 @@
 import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.config.base";
 
-export default defineConfig({
-  entry: ["src/index.ts", "src/bin.ts"],
-  format: ["esm"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: "node20",
-});
+// A command: ESM only, with the bin as a second entry.
+export default defineConfig({ ...packageBuild, entry: ["src/index.ts", "src/bin.ts"], format: ["esm"] });
