@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { FeatureBuildResult } from "./build-result";
 import type { Engine } from "./engine";
@@ -11,7 +11,7 @@ import type { OfflineStore } from "./offline-store";
 import { readerSql, resolveSource, sourceFormat, type ResolvedSource, type SourceFile, type SourceFormat } from "./source";
 import type { RemoteObject, SourceProviders } from "./source-provider";
 import { asSubquery, quoteIdentifier, quoteLiteral } from "./sql";
-import { metadataOfStoredFile, readMetadataDocument, readStoredFile, servesFilesInPlace } from "./stored-feature";
+import { metadataOfStoredFile, readFooter, readMetadataDocument, readStoredFile, servesFilesInPlace } from "./stored-feature";
 import { createTemporaryDirectory, removeTemporaryDirectory } from "./temporary-directory";
 
 /** What `buildFeature` needs from its caller. */
@@ -112,7 +112,10 @@ async function publishMetadata(store: OfflineStore, metadata: FeatureMetadata, r
     await store.putMetadata(current.name, serializeMetadata(current));
     if (reader === undefined || attempt === METADATA_ATTEMPTS) return current;
     const path = await store.getFeaturePath(current.name);
-    const file = path === undefined ? undefined : await readStoredFile(reader, path).catch(() => undefined);
+    // The footer alone tells whether the file is still this build's; the rest is read only if not.
+    const footer = path === undefined ? undefined : await readFooter(reader, path).catch(() => undefined);
+    if (footer === undefined || footer.buildId === current.buildId) return current;
+    const file = await readStoredFile(reader, path!).catch(() => undefined);
     const described = file === undefined ? undefined : metadataOfStoredFile(current, file);
     if (described === undefined || described === current) return current;
     current = described;
@@ -289,8 +292,10 @@ async function buildFrom(feature: Feature, context: BuildContext, plan: BuildPla
     // is itself temporary, so DuckDB writes it directly.
     const options = `FORMAT parquet, USE_TMP_FILE false, KV_METADATA {${quoteIdentifier(FOOTER_KEY)}: ${quoteLiteral(JSON.stringify(footer))}}`;
     await engineStep(() => engine.run(`COPY ${query} TO ${quoteLiteral(staged)} (${options})`));
-    await engineStep(() => validateOutput(engine, feature, staged));
-    file = await engineStep(() => readStoredFile(engine, staged));
+    // The staged file is this build's own: its footer is `footer` and validation counted its rows,
+    // so only the stored column types (which may differ from the query's) and the size are read.
+    const rows = await engineStep(() => validateOutput(engine, feature, staged));
+    file = { rows, schema: await engineStep(() => engine.columns(`SELECT * FROM read_parquet(${quoteLiteral(staged)})`)), bytes: (await stat(staged)).size };
   } catch (error) {
     await rm(staged, { force: true });
     throw error;

@@ -13,16 +13,23 @@ export interface StoredFile extends StoredFileFacts {
   footer: FeatureFooter | undefined;
 }
 
-/** Reads the footer of a Parquet file once; see `readStoredFile`. */
-async function readOnce(engine: Engine, path: string): Promise<{ file: StoredFile; buildIdAfter: string | undefined }> {
+/** mlforge's footer document of a Parquet file, or undefined when it has none. */
+export async function readFooter(engine: Engine, path: string): Promise<FeatureFooter | undefined> {
+  const sql = `SELECT decode(value) AS document FROM parquet_kv_metadata(${quoteLiteral(path)}) WHERE key = ${quoteLiteral(FOOTER_KEY)}::BLOB`;
+  return parseFooter((await engine.rows(sql))[0]?.document as string | undefined);
+}
+
+/** Reads a Parquet file's footer document, row count, columns and size once; see `readStoredFile`. */
+async function readOnce(engine: Engine, path: string): Promise<StoredFile> {
   const file = quoteLiteral(path);
-  const footerSql = `SELECT decode(value) AS document FROM parquet_kv_metadata(${file}) WHERE key = ${quoteLiteral(FOOTER_KEY)}::BLOB`;
-  const footer = parseFooter((await engine.rows(footerSql))[0]?.document as string | undefined);
+  // One query for the document and the row count: both come from the footer, read once.
+  const [facts] = await engine.rows(
+    `SELECT (SELECT decode(value) FROM parquet_kv_metadata(${file}) WHERE key = ${quoteLiteral(FOOTER_KEY)}::BLOB) AS document,
+            (SELECT sum(num_rows) FROM parquet_file_metadata(${file}))::BIGINT AS row_count`,
+  );
   const { size } = await stat(path);
-  const [count] = await engine.rows(`SELECT sum(num_rows)::BIGINT AS n FROM parquet_file_metadata(${file})`);
   const schema = await engine.columns(`SELECT * FROM read_parquet(${file})`);
-  const after = parseFooter((await engine.rows(footerSql))[0]?.document as string | undefined);
-  return { file: { path, footer, schema, rows: Number(count?.n ?? 0), bytes: size }, buildIdAfter: after?.buildId };
+  return { path, footer: parseFooter(facts?.document as string | undefined), schema, rows: Number(facts?.row_count ?? 0), bytes: size };
 }
 
 /**
@@ -34,8 +41,8 @@ async function readOnce(engine: Engine, path: string): Promise<{ file: StoredFil
  */
 export async function readStoredFile(engine: Engine, path: string): Promise<StoredFile> {
   for (let attempt = 1; ; attempt++) {
-    const { file, buildIdAfter } = await readOnce(engine, path);
-    if (file.footer?.buildId === buildIdAfter || attempt === 3) return file;
+    const file = await readOnce(engine, path);
+    if (attempt === 3 || file.footer?.buildId === (await readFooter(engine, path))?.buildId) return file;
   }
 }
 
