@@ -25,7 +25,7 @@ const { values } = parseArgs({
   },
 });
 const sizes = (values.sizes ?? (values.quick ? "200000,1000000" : "1000000,10000000,30000000")).split(",").map(Number);
-const runs = Number(values.runs ?? (values.quick ? 3 : 5));
+const runs = Number(values.runs ?? 3);
 const only = values.only?.split(",");
 // A run with the default settings is "full"; one narrowed by flags is kept apart as "custom".
 const narrowed = [values.sizes, values.runs, values.entities, values.only].some((value) => value !== undefined);
