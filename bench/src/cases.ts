@@ -27,7 +27,10 @@ export interface CaseOptions {
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
 
-/** The example app's features, reading `data` (they take their source from MLFORGE_EXAMPLE_DATA at import). */
+/**
+ * The example app's features, reading `data`. They take their source from MLFORGE_EXAMPLE_DATA
+ * when first imported, so a process serves one dataset: every case runs in a fresh one.
+ */
 async function exampleFeatures(data: string): Promise<Feature[]> {
   process.env.MLFORGE_EXAMPLE_DATA = data;
   const module = await import("@mlforge/example/features");
@@ -152,11 +155,12 @@ export const cases = {
   "training-asof": trainingAsof,
   "training-rank": trainingRank,
   "training-mlforge": trainingMlforge,
+  "prepare-store": prepareStore,
 } satisfies Record<string, (options: CaseOptions) => Promise<void>>;
 
-/** Builds the example's features from `data` into a LocalStore at `store` (setup, not measured). */
-export async function buildStore(data: string, store: string): Promise<void> {
-  await new Definitions({ name: "bench", features: await exampleFeatures(data), offlineStore: new LocalStore(store) }).build();
+/** Builds the example's features from `data` into a LocalStore at `store` (setup; run through `measure` so each size gets a fresh process). */
+async function prepareStore({ data, store }: CaseOptions): Promise<void> {
+  await new Definitions({ name: "bench", features: await exampleFeatures(data), offlineStore: new LocalStore(store!) }).build();
 }
 
 /** Writes `count` deterministic entity rows (user_id, event_time) over the users and days of `data`. */

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { generateTransactions } from "@mlforge/example/generate-transactions";
 import { startS3Server } from "@mlforge/s3-test-server";
-import { buildStore, clean, writeEntities } from "./cases";
+import { clean, writeEntities } from "./cases";
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -79,7 +79,7 @@ const results: Array<Row & { medians: Record<string, Measurement>; ratio: number
 for (const rows of sizes) {
   const data = await dataset(rows);
   const store = path.join(benchRoot, "data", `store-${rows}`);
-  await buildStore(data, store);
+  await measure("prepare-store", { data, store });
   const entityFiles = new Map<number, string>();
   for (const count of entityCounts) {
     const file = path.join(benchRoot, "data", `entities-${rows}-${count}.parquet`);
