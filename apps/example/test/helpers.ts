@@ -1,23 +1,8 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { literal, query } from "@mlforge/test-support";
 
-/** Rows of a DuckDB query as plain JavaScript objects, from a fresh in-memory database. */
-export async function query(sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const connection = await instance.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-
-/** A SQL string literal. */
-export function literal(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
+export { literal, query };
 
 /** A generated transaction as the tests see it: the amount in whole cents. */
 export interface Transaction {

@@ -1,7 +1,6 @@
 import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import {
   BuildError,
   Definitions,
@@ -14,6 +13,7 @@ import {
   type Feature,
 } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
+import { query } from "@mlforge/test-support";
 
 let directory: string;
 let transactions: string;
@@ -44,17 +44,6 @@ function daily() {
 
 function definitions(features: Feature[]): Definitions {
   return new Definitions({ name: "test", features, offlineStore: new LocalStore(storePath) });
-}
-
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const connection = await instance.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
 }
 
 /** Every file in the store, path → bytes: a byte-for-byte picture to compare before and after. */

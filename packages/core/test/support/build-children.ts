@@ -1,8 +1,10 @@
 // Starting build children (build-child.ts), killing them, and reading what they left, for the crash and concurrency tests.
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import type { BuildChildConfig, FeatureVersion } from "./versioned-features";
+import { literal, query as duckdb } from "@mlforge/test-support";
+
+export { duckdb, literal };
 
 const RUNNER = path.join(__dirname, "register-ts.cjs");
 const CHILD = path.join(__dirname, "build-child.ts");
@@ -70,22 +72,6 @@ export function killTimes(random: () => number, count: number, span: number): nu
 
 export function sleep(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
-}
-
-/** Runs one statement in a throw-away DuckDB and returns its rows. */
-export async function duckdb(sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const connection = await instance.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-
-export function literal(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
 }
 
 /** What a feature's data file holds, read by the test's own DuckDB: rows, its one version, and the build id and fingerprint in its footer. */

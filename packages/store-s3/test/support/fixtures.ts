@@ -1,24 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { feature } from "@mlforge/core";
 
-/** Runs one DuckDB statement in a throw-away in-memory database and returns its rows. */
-export async function duckdb(sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const connection = await instance.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-
-/** A SQL string literal. */
-export function literal(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
+export { literal, query as duckdb } from "@mlforge/test-support";
 
 /** Writes the transactions CSV the features below read: u1 spends 10.5 + 5, u2 spends 7. */
 export async function writeTransactions(directory: string): Promise<string> {
