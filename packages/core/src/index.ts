@@ -10,6 +10,7 @@ export { FeatureFrame } from "./feature-frame";
 export type { FeatureFrameSource } from "./feature-frame";
 export type { FeatureFooter, FeatureMetadata } from "./feature-metadata";
 export type { OfflineStore, StoredFeature } from "./offline-store";
+export type { OnlineReadRequest, OnlineStore } from "./online-store";
 export type { JoinPlan, TrainingDataOptions } from "./point-in-time";
 export type { LocalSourceFile, RemoteSourceFile, SourceFile, SourceFormat } from "./source";
 export type { RemoteObject, SourceProvider } from "./source-provider";
