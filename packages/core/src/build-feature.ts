@@ -9,21 +9,19 @@ import type { Feature } from "./feature";
 import { FOOTER_KEY, metadataFromFooter, serializeMetadata, type FeatureFooter, type FeatureMetadata, type StoredFileFacts } from "./feature-metadata";
 import type { OfflineStore } from "./offline-store";
 import { readerSql, resolveSource, sourceFormat, type ResolvedSource, type SourceFile, type SourceFormat } from "./source";
-import type { RemoteObject, SourceProviders } from "./source-provider";
+import type { RemoteObject } from "./source-provider";
+import type { Session } from "./session";
 import { asSubquery, quoteIdentifier, quoteLiteral } from "./sql";
-import { metadataOfStoredFile, readFooter, readMetadataDocument, readStoredFile, servesFilesInPlace } from "./stored-feature";
+import { metadataOfStoredFile, readFooter, readMetadataDocument, readStoredFile } from "./stored-feature";
+import { dataKey, metadataKey } from "./layout";
 import { createTemporaryDirectory, removeTemporaryDirectory } from "./temporary-directory";
 
 /** What `buildFeature` needs from its caller. */
 export interface BuildContext {
+  session: Session;
+  /** The build's engine (remote source objects are downloaded to `session.engineOptions.tempDirectory`). */
   engine: Engine;
-  store: OfflineStore;
-  definitions: string;
   force: boolean;
-  /** Serve URI sources (`s3://…`). */
-  sources: SourceProviders;
-  /** Where remote source objects are downloaded for a build. @default the OS temp directory */
-  temporaryDirectory?: string;
 }
 
 /**
@@ -34,6 +32,14 @@ const BUILD_VERSION = 2;
 
 /** How many times a metadata document is written, at most, to match a data file that concurrent builds keep replacing. */
 const METADATA_ATTEMPTS = 5;
+
+/**
+ * A new build id: 32 hex digits, the first 12 the time in milliseconds, so ids sort in build order
+ * (versions and the online sync compare them); the rest random, so concurrent builds differ.
+ */
+export function newBuildId(): string {
+  return `${Date.now().toString(16).padStart(12, "0")}${randomBytes(10).toString("hex")}`;
+}
 
 function fingerprintOf(feature: Feature, sql: string, files: readonly SourceFile[]): string {
   return createHash("sha256")
@@ -101,17 +107,17 @@ async function validateOutput(engine: Engine, feature: Feature, file: string): P
 }
 
 /**
- * Writes the metadata document of `metadata.name`. With a `reader` (stores that serve files in
- * place), it then checks that the data file is still the one the document describes: a concurrent
- * build of the same feature may have replaced it in between, and then the document is rewritten
- * from that file's footer, until the two match. Returns the metadata last written.
+ * Writes the metadata document of `metadata.name`. For a store that serves files in place, it then
+ * checks that the data file is still the one the document describes: a concurrent build of the same
+ * feature may have replaced it in between, and then the document is rewritten from that file's
+ * footer, until the two match. Returns the metadata last written.
  */
 async function publishMetadata(store: OfflineStore, metadata: FeatureMetadata, reader: Engine | undefined): Promise<FeatureMetadata> {
   let current = metadata;
   for (let attempt = 1; ; attempt++) {
-    await store.putMetadata(current.name, serializeMetadata(current));
+    await store.putText(metadataKey(current.name), serializeMetadata(current));
     if (reader === undefined || attempt === METADATA_ATTEMPTS) return current;
-    const path = await store.getFeaturePath(current.name);
+    const path = await store.getFile(dataKey(current.name));
     // The footer alone tells whether the file is still this build's; the rest is read only if not.
     const footer = path === undefined ? undefined : await readFooter(reader, path).catch(() => undefined);
     if (footer === undefined || footer.buildId === current.buildId) return current;
@@ -126,22 +132,28 @@ async function publishMetadata(store: OfflineStore, metadata: FeatureMetadata, r
  * The stored feature when it was built with this fingerprint, so that the build can skip it. The
  * data file's footer decides, not the metadata document: a document whose build id is not the
  * footer's was left stale by a crash (or a concurrent build) between the data and the metadata
- * write, and is rewritten from the footer. A remote store is asked for the data file only when
- * the document says it is current (getting it may mean downloading it); a local one always, so
- * that a feature whose data landed before a crash is not rebuilt.
+ * write, and is rewritten from the footer. A remote store is asked only for the data object's
+ * version (a HEAD) when the document says it is current and names that version: a fresh machine
+ * skips without downloading. Otherwise the data file is read (downloaded once, then cached).
  */
-async function currentStored(feature: Feature, context: BuildContext, fingerprint: string): Promise<{ path: string; metadata: FeatureMetadata } | undefined> {
-  const { engine, store } = context;
-  const previous = await readMetadataDocument(store, feature.name);
-  const inPlace = servesFilesInPlace(store);
+async function currentStored(feature: Feature, context: BuildContext, fingerprint: string): Promise<{ uri: string; metadata: FeatureMetadata } | undefined> {
+  const { engine } = context;
+  const store = context.session.offlineStore;
+  const previous = await readMetadataDocument(store, feature.name, { deniedIsMissing: true });
+  const inPlace = store.capabilities.servesFilesInPlace;
   if (previous?.fingerprint !== fingerprint && !inPlace) return undefined;
-  const path = await store.getFeaturePath(feature.name);
+  const key = dataKey(feature.name);
+  const head = await store.head(key);
+  if (head === undefined) return undefined;
+  if (!inPlace && head.etag !== undefined && head.etag === previous?.dataEtag) return { uri: head.uri, metadata: previous };
+  const path = await store.getFile(key);
   // A file that is not Parquet (damaged outside mlforge) is rebuilt.
   const file = path === undefined ? undefined : await readStoredFile(engine, path).catch(() => undefined);
-  if (path === undefined || file?.footer?.fingerprint !== fingerprint) return undefined;
+  if (file?.footer?.fingerprint !== fingerprint) return undefined;
   const metadata = metadataOfStoredFile(previous, file)!;
-  if (metadata === previous) return { path, metadata };
-  return { path, metadata: await publishMetadata(store, metadata, inPlace ? engine : undefined) };
+  if (metadata === previous) return { uri: head.uri, metadata };
+  const repaired = { ...metadata, ...(head.etag === undefined ? {} : { dataEtag: head.etag }) };
+  return { uri: head.uri, metadata: await publishMetadata(store, repaired, inPlace ? engine : undefined) };
 }
 
 /** Downloads at most this many source objects at once. */
@@ -192,8 +204,8 @@ export interface ComputedFeature {
 /** Computes one feature, or skips it (a result) when its fingerprint is unchanged. */
 export async function buildFeature(feature: Feature, context: BuildContext): Promise<FeatureBuildResult | ComputedFeature> {
   const started = performance.now();
-  const { engine, store } = context;
-  const source = await resolveSource(engine, feature.name, feature.source, context.sources);
+  const { engine, session } = context;
+  const source = await resolveSource(engine, feature.name, feature.source, session.sources, session.baseDirectory);
   const files: SourceFile[] = source.files;
   // DuckDB would read an empty file as one column named column0 or json, and fail later with a
   // confusing binder error; an empty file among others is fine (it adds no rows).
@@ -213,7 +225,7 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
     const current = await currentStored(feature, context, fingerprint);
     if (current !== undefined) {
       const { rows, bytes } = current.metadata;
-      return { name: feature.name, status: "skipped", rows, bytes, uri: current.path, durationMs: performance.now() - started };
+      return { name: feature.name, status: "skipped", rows, bytes, uri: current.uri, durationMs: performance.now() - started };
     }
   }
 
@@ -221,7 +233,7 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
   const format = sourceFormat(feature.source) ?? sourceFormat(files[0]?.path ?? "") ?? "parquet";
   const build = (paths: readonly string[]) => buildFrom(feature, context, { relation, sql, fingerprint, files, format, paths, started });
   if (source.kind === "local") return build(source.files.map((file) => file.path));
-  const directory = await createTemporaryDirectory(context.temporaryDirectory);
+  const directory = await createTemporaryDirectory(session.engineOptions.tempDirectory);
   try {
     return await build(await downloadObjects(feature, source, directory));
   } finally {
@@ -243,7 +255,8 @@ interface BuildPlan {
 
 /** Runs the feature's SQL over the local files of its source into a staged file and validates it. */
 async function buildFrom(feature: Feature, context: BuildContext, plan: BuildPlan): Promise<ComputedFeature> {
-  const { engine, store } = context;
+  const { engine } = context;
+  const store = context.session.offlineStore;
   const { relation, sql, fingerprint, files, format, started } = plan;
   const engineStep = async <T>(step: () => Promise<T>): Promise<T> => {
     try {
@@ -273,7 +286,7 @@ async function buildFrom(feature: Feature, context: BuildContext, plan: BuildPla
   const footer: FeatureFooter = {
     formatVersion: 1,
     name: feature.name,
-    definitions: context.definitions,
+    definitions: context.session.definitions,
     ...(feature.description === undefined ? {} : { description: feature.description }),
     tags: [...feature.tags],
     keys: [...feature.keys],
@@ -281,10 +294,10 @@ async function buildFrom(feature: Feature, context: BuildContext, plan: BuildPla
     source: feature.source,
     sourceFiles: files,
     fingerprint,
-    buildId: randomBytes(16).toString("hex"),
+    buildId: newBuildId(),
     builtAt: new Date().toISOString(),
   };
-  const staged = await store.stagingPath(feature.name);
+  const staged = await store.stagingPath(dataKey(feature.name));
   let file: StoredFileFacts;
   try {
     // The staged file may exist already (a store may create it to prove it can write): DuckDB then
@@ -305,10 +318,13 @@ async function buildFrom(feature: Feature, context: BuildContext, plan: BuildPla
     // Publishing overlaps the next feature's computation on the main connection: reads go through their own.
     let reader: Engine | undefined;
     try {
-      if (servesFilesInPlace(store)) reader = await engine.fork();
-      const stored = await store.putFeature(feature.name, staged);
+      if (store.capabilities.servesFilesInPlace) reader = await engine.fork();
+      const stored = await store.putFile(dataKey(feature.name), staged);
       const durationMs = performance.now() - started;
-      const metadata = metadataFromFooter(footer, file, { builtAt: new Date().toISOString(), durationMs: Math.round(durationMs) });
+      const metadata: FeatureMetadata = {
+        ...metadataFromFooter(footer, file, { builtAt: new Date().toISOString(), durationMs: Math.round(durationMs) }),
+        ...(stored.etag === undefined ? {} : { dataEtag: stored.etag }),
+      };
       await publishMetadata(store, metadata, reader);
       return { name: feature.name, status: "built", rows: file.rows, bytes: stored.bytes, uri: stored.uri, durationMs };
     } finally {

@@ -1,14 +1,17 @@
+import path from "node:path";
 import { buildFeature } from "./build-feature";
 import type { BuildProgressEvent, BuildResult, FeatureBuildResult } from "./build-result";
 import { Engine, type EngineOptions } from "./engine";
 import { BuildError, FeatureBuildError, FeatureDefinitionError, FeatureNotFoundError, MlforgeError } from "./errors";
 import { errorMessage } from "./errors/error-message";
 import { isFeature, type Feature } from "./feature";
-import { parseMetadata, type FeatureMetadata } from "./feature-metadata";
+import type { FeatureMetadata } from "./feature-metadata";
 import type { FeatureFrame } from "./feature-frame";
 import type { OfflineStore } from "./offline-store";
 import { getTrainingData, type TrainingDataOptions } from "./point-in-time";
 import { readFeature } from "./read-feature";
+import type { Session } from "./session";
+import { describeStoredFeature } from "./stored-feature";
 import { SourceProviders, type SourceProvider } from "./source-provider";
 
 const marker = Symbol.for("mlforge.definitions");
@@ -23,6 +26,8 @@ export interface DefinitionsOptions {
   offlineStore: OfflineStore;
   /** DuckDB settings: memory limit, threads, spill directory. @default DuckDB's own */
   engine?: EngineOptions;
+  /** The directory that relative source and entity paths resolve from, so a definitions file works from any working directory. @default process.cwd() at construction */
+  baseDirectory?: string;
   /** Providers of URI sources, such as `s3Sources({ region: "us-west-2" })` from @mlforge/store-s3. @default none given; `s3://` sources then use @mlforge/store-s3's `s3Sources()` with the AWS SDK's defaults, when it is installed */
   sources?: readonly SourceProvider[];
 }
@@ -97,33 +102,42 @@ function collectFeatures(entries: DefinitionsOptions["features"]): Feature[] {
 }
 
 /** A project's features and the offline store they are built into. */
-export class Definitions {
+export class Definitions implements AsyncDisposable {
   /** Project name. */
   readonly name: string;
   /** Every feature, in definition order. */
   readonly features: readonly Feature[];
   /** Where features are stored. */
   readonly offlineStore: OfflineStore;
-  private readonly engineOptions: EngineOptions;
-  private readonly sources: SourceProviders;
+  private readonly session: Session;
+  private closing: Promise<void> | undefined;
 
   constructor(options: DefinitionsOptions) {
     if (typeof options?.name !== "string" || options.name.trim() === "") {
       throw new FeatureDefinitionError("Definitions needs a name, for example new Definitions({ name: \"user-features\", … }).");
     }
-    if (typeof options.offlineStore?.putFeature !== "function") {
+    if (typeof options.offlineStore?.putFile !== "function") {
       throw new FeatureDefinitionError("Definitions needs an offlineStore, for example offlineStore: new LocalStore(\"./feature_store\").");
     }
-    const known = new Set(["name", "features", "offlineStore", "engine", "sources"]);
+    const known = new Set(["name", "features", "offlineStore", "engine", "sources", "baseDirectory"]);
     const unknown = Object.keys(options).filter((key) => !known.has(key));
     if (unknown.length > 0) {
       throw new FeatureDefinitionError(`Definitions has unknown option ${unknown.map((key) => `'${key}'`).join(", ")}. Known options: ${[...known].join(", ")}.`);
     }
+    if (options.baseDirectory !== undefined && (typeof options.baseDirectory !== "string" || options.baseDirectory === "")) {
+      throw new FeatureDefinitionError("Definitions option 'baseDirectory' must be a directory path, for example baseDirectory: import.meta.dirname.");
+    }
     this.name = options.name;
     this.features = Object.freeze(collectFeatures(options.features));
     this.offlineStore = options.offlineStore;
-    this.engineOptions = { ...options.engine };
-    this.sources = new SourceProviders(options.sources);
+    this.session = Object.freeze({
+      definitions: options.name,
+      features: this.features,
+      offlineStore: options.offlineStore,
+      engineOptions: { ...options.engine },
+      sources: new SourceProviders(options.sources),
+      baseDirectory: path.resolve(options.baseDirectory ?? "."),
+    });
     Object.defineProperty(this, marker, { value: true });
   }
 
@@ -183,7 +197,7 @@ export class Definitions {
     // At most one feature is being published (uploaded) while the next one computes: the upload
     // overlaps DuckDB's work, and at most two staged files exist at once.
     let publishing: Promise<void> = Promise.resolve();
-    const engine = await Engine.open(this.engineOptions);
+    const engine = await Engine.open(this.session.engineOptions);
     const interrupt = () => engine.interrupt();
     signal?.addEventListener("abort", interrupt);
     try {
@@ -192,14 +206,7 @@ export class Definitions {
         onProgress?.({ type: "start", name: item.name, index, total: selected.length });
         const featureStarted = performance.now();
         try {
-          const outcome = await buildFeature(item, {
-            engine,
-            store: this.offlineStore,
-            definitions: this.name,
-            force: options.force ?? false,
-            sources: this.sources,
-            temporaryDirectory: this.engineOptions.tempDirectory,
-          });
+          const outcome = await buildFeature(item, { session: this.session, engine, force: options.force ?? false });
           if ("publish" in outcome) {
             await publishing;
             publishing = outcome.publish().then(
@@ -233,23 +240,23 @@ export class Definitions {
   }
 
   /**
-   * The stored metadata document of feature `name`, or undefined when it was never built. It is
-   * written after the data: after a crash between the two writes it describes the previous
-   * version until the next build rewrites it; `read(name).metadata` is always checked against
-   * the data.
+   * The metadata of feature `name` as stored, checked against its data file (rebuilt from the
+   * file's footer when a crash left the document stale), or undefined when it was never built.
    */
   async metadata(name: string): Promise<FeatureMetadata | undefined> {
     this.feature(name);
     await this.offlineStore.check();
-    return parseMetadata(await this.offlineStore.getMetadata(name));
+    return this.withEngine((engine) => describeStoredFeature(engine, this.offlineStore, name));
   }
 
-  /** Every defined feature with its stored metadata document (undefined when never built); see `metadata()`. */
+  /** Every defined feature with its metadata (undefined when never built); see `metadata()`. */
   async list(): Promise<FeatureListing[]> {
     await this.offlineStore.check();
-    return Promise.all(
-      this.features.map(async (item) => ({ feature: item, metadata: parseMetadata(await this.offlineStore.getMetadata(item.name)) })),
-    );
+    return this.withEngine(async (engine) => {
+      const listings: FeatureListing[] = [];
+      for (const item of this.features) listings.push({ feature: item, metadata: await describeStoredFeature(engine, this.offlineStore, item.name) });
+      return listings;
+    });
   }
 
   /**
@@ -259,11 +266,31 @@ export class Definitions {
   async read(name: string): Promise<FeatureFrame> {
     this.feature(name);
     await this.offlineStore.check();
-    return readFeature(this.offlineStore, name, this.engineOptions);
+    return readFeature(this.session, name);
   }
 
   /** Point-in-time correct training data: one row per entity row, each feature joined as of the row's time. */
   getTrainingData(options: TrainingDataOptions): Promise<FeatureFrame> {
-    return getTrainingData({ features: this.features, store: this.offlineStore, engineOptions: this.engineOptions }, options);
+    return getTrainingData(this.session, options);
+  }
+
+  /** Releases what the stores hold (clients, connections). The definitions may not be used afterwards. Safe to call twice. */
+  async close(): Promise<void> {
+    this.closing ??= this.offlineStore.close();
+    return this.closing;
+  }
+
+  /** Same as `close()`, for `await using defs = new Definitions(…)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private async withEngine<T>(work: (engine: Engine) => Promise<T>): Promise<T> {
+    const engine = await Engine.open(this.session.engineOptions);
+    try {
+      return await work(engine);
+    } finally {
+      engine.close();
+    }
   }
 }

@@ -4,7 +4,7 @@ import { timestampTZValue } from "@duckdb/node-api";
 import type { Column, Engine } from "./engine";
 import { SourceNotFoundError, TrainingDataError } from "./errors";
 import { errorMessage } from "./errors/error-message";
-import { readerSql, sourceFormat } from "./source";
+import { readerSql, relativePathsNote, sourceFormat } from "./source";
 import { quoteIdentifier, quoteLiteral } from "./sql";
 
 /**
@@ -25,14 +25,14 @@ export interface EntityRelation {
 }
 
 /** The columns of an entities file, read by DuckDB; throws `SourceNotFoundError` when it is missing. */
-export async function describeEntityFile(engine: Engine, file: string): Promise<EntityRelation> {
-  const absolute = path.resolve(file);
+export async function describeEntityFile(engine: Engine, file: string, baseDirectory: string): Promise<EntityRelation> {
+  const absolute = path.resolve(baseDirectory, file);
   const label = `entities file '${file}'`;
   const info = await stat(absolute).catch(() => undefined);
   if (!info?.isFile()) {
     throw new SourceNotFoundError(
       file,
-      `Entities file '${file}' does not exist (looked for ${absolute}). Check the path; relative paths resolve from the working directory, ${process.cwd()}.`,
+      `Entities file '${file}' does not exist (looked for ${absolute}). Check the path; ${relativePathsNote(baseDirectory)}`,
     );
   }
   const format = sourceFormat(file);

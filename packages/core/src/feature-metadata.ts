@@ -6,6 +6,10 @@ import type { SourceFile } from "./source";
  * index written after the data; the data file's Parquet footer carries the same `buildId` and
  * the fields known before the data was written (see `FeatureFooter`), so that a document left
  * stale by a crash between the two writes can be told apart and rebuilt from the data.
+ *
+ * The format only grows: new fields are optional and readers ignore fields they do not know, so
+ * a document written by a newer mlforge never looks "not built" to an older one. `formatVersion`
+ * stays 1 for as long as that holds.
  */
 export interface FeatureMetadata {
   /** Version of this document's shape. */
@@ -33,20 +37,27 @@ export interface FeatureMetadata {
   builtAt: string;
   /** How long the build took (0 for metadata rebuilt from a data file). */
   durationMs: number;
+  /** The store's version token (S3: the ETag) of the data object this build wrote, when the store has one; lets a build skip without downloading. */
+  dataEtag?: string;
 }
 
 /** What a built feature's Parquet footer holds (key `mlforge`): the metadata known before its data was written. */
-export type FeatureFooter = Omit<FeatureMetadata, "schema" | "rows" | "bytes" | "durationMs">;
+export type FeatureFooter = Omit<FeatureMetadata, "schema" | "rows" | "bytes" | "durationMs" | "dataEtag">;
 
 /** The key of mlforge's document in a Parquet file's key-value metadata. */
 export const FOOTER_KEY = "mlforge";
+
+/** Format 1 and any later one: later formats only add fields (see `FeatureMetadata`). */
+function isKnownFormat(version: unknown): boolean {
+  return typeof version === "number" && Number.isInteger(version) && version >= 1;
+}
 
 /** Parses a metadata document; undefined when it is missing or not one (a rebuild replaces it). */
 export function parseMetadata(document: string | undefined): FeatureMetadata | undefined {
   if (document === undefined) return undefined;
   try {
     const parsed = JSON.parse(document) as Partial<FeatureMetadata>;
-    return parsed.formatVersion === 1 && typeof parsed.fingerprint === "string" && typeof parsed.buildId === "string" ? (parsed as FeatureMetadata) : undefined;
+    return isKnownFormat(parsed.formatVersion) && typeof parsed.fingerprint === "string" && typeof parsed.buildId === "string" ? (parsed as FeatureMetadata) : undefined;
   } catch {
     return undefined;
   }
@@ -57,7 +68,7 @@ export function parseFooter(document: string | undefined): FeatureFooter | undef
   if (document === undefined) return undefined;
   try {
     const parsed = JSON.parse(document) as Partial<FeatureFooter>;
-    return parsed.formatVersion === 1 && typeof parsed.fingerprint === "string" && typeof parsed.buildId === "string" && typeof parsed.name === "string"
+    return isKnownFormat(parsed.formatVersion) && typeof parsed.fingerprint === "string" && typeof parsed.buildId === "string" && typeof parsed.name === "string"
       ? (parsed as FeatureFooter)
       : undefined;
   } catch {

@@ -1,37 +1,59 @@
-/** Where a feature's Parquet file landed in a store. */
-export interface StoredFeature {
-  /** A local path or a URI (`s3://bucket/prefix/name.parquet`). */
+/** What a store knows about one stored object, without reading it. */
+export interface StoredObject {
+  /** Where the object lives: a local path, or a URI such as `s3://bucket/prefix/user_total_spend.parquet`. */
   uri: string;
-  /** Size of the Parquet file in bytes. */
+  /** Size in bytes. */
   bytes: number;
+  /** A token that changes whenever the object does (S3: the ETag), when the store has one. @default undefined */
+  etag?: string;
+}
+
+/** What a store declares about itself, so that core need not guess from its location. */
+export interface OfflineStoreCapabilities {
+  /**
+   * True when `getFile` returns the stored file itself (a directory on disk): core may then read
+   * data files whenever it helps, such as to repair a stale metadata document. False when
+   * `getFile` may download (S3): core then asks for a data file only when it needs the data.
+   */
+  servesFilesInPlace: boolean;
 }
 
 /**
- * The contract every offline store implements. Stores move bytes; `@mlforge/core` owns the
- * formats (Parquet data, the JSON metadata document) and everything else.
+ * The contract every offline store implements: a small key-based byte store. Stores move bytes;
+ * `@mlforge/core` owns every key (see `layout.ts`: `<feature>.parquet`, `_metadata/<feature>.json`)
+ * and every format (Parquet data, the JSON metadata document), so each store writes the same layout.
  *
- * Layout: `<root>/<feature>.parquet` and `<root>/_metadata/<feature>.json`. A missing document or
- * feature is `undefined`, not an exception. Problems reaching the store are `StoreAccessError`s.
+ * Keys are `/`-separated relative paths of `[A-Za-z0-9_.@-]` segments. A missing object is
+ * `undefined`, not an exception. Every other problem is a `StoreAccessError`; a store reports
+ * "the credentials may not read this" as `StoreAccessError` with `reason: "access-denied"`, which
+ * core treats as "cannot tell" where that is safe (a write-only build then rebuilds), while every
+ * other failure (an outage) surfaces.
  */
 export interface OfflineStore {
-  /**
-   * Where the store keeps features: a local directory path, or a URI such as `s3://bucket/prefix`.
-   * A store whose location is a directory serves its feature files in place (`getFeaturePath`
-   * is cheap), so core may look at them after publishing and when deciding to skip.
-   */
+  /** Where the store keeps objects, for messages and results: a directory path or a URI such as `s3://bucket/prefix`. */
   readonly location: string;
+  /** What the store can do; see `OfflineStoreCapabilities`. */
+  readonly capabilities: OfflineStoreCapabilities;
   /** Proves the store can be reached; throws `StoreAccessError` with a message that says how to fix it. */
   check(): Promise<void>;
-  /** A fresh local file path where core may write a new Parquet file for `name`; never visible as a feature. */
-  stagingPath(name: string): Promise<string>;
-  /** Publishes a staged file as feature `name`, replacing the previous version atomically; consumes the file. */
-  putFeature(name: string, stagedFile: string): Promise<StoredFeature>;
-  /** A local Parquet path to read feature `name` from (a remote store may download it), or undefined when it was never built. */
-  getFeaturePath(name: string): Promise<string | undefined>;
-  /** The metadata document of feature `name`, or undefined. */
-  getMetadata(name: string): Promise<string | undefined>;
-  /** Writes the metadata document of feature `name` atomically (after its data). */
-  putMetadata(name: string, document: string): Promise<void>;
-  /** Names of the features that have a metadata document. */
-  listMetadata(): Promise<string[]>;
+  /** A fresh local file path where core may write a file that `putFile` will publish under `key`; never visible in the store. */
+  stagingPath(key: string): Promise<string>;
+  /** Publishes a local file as `key`, replacing any previous object atomically; consumes the file. */
+  putFile(key: string, file: string): Promise<StoredObject>;
+  /** A local path holding the object's bytes (a remote store downloads it into a cache), or undefined when missing. */
+  getFile(key: string): Promise<string | undefined>;
+  /** Where the object is and its size, without downloading it; undefined when missing. */
+  head(key: string): Promise<StoredObject | undefined>;
+  /** A small text object (a metadata document), or undefined when missing. */
+  getText(key: string): Promise<string | undefined>;
+  /** Writes a small text object atomically. */
+  putText(key: string, text: string): Promise<void>;
+  /** Keys of the objects directly or indirectly under `prefix` (which ends with `/`), sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Copies an object to another key, replacing it atomically; throws when `from` is missing. */
+  copy(from: string, to: string): Promise<void>;
+  /** Removes an object; a missing object is no error. */
+  delete(key: string): Promise<void>;
+  /** Releases clients and handles. Safe to call twice. */
+  close(): Promise<void>;
 }

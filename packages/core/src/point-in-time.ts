@@ -6,7 +6,8 @@ import { errorMessage } from "./errors/error-message";
 import type { Feature } from "./feature";
 import { FeatureFrame } from "./feature-frame";
 import type { OfflineStore } from "./offline-store";
-import { storedFeaturePaths } from "./read-feature";
+import type { Session } from "./session";
+import { openStoredFeatures, type StoredFeature } from "./stored-feature";
 import { quoteIdentifier, quoteLiteral } from "./sql";
 import { createTemporaryDirectory, removeTemporaryDirectory } from "./temporary-directory";
 
@@ -41,16 +42,6 @@ export const RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW = 5;
 /** The plan `"auto"` picks for a feature of `featureRows` rows joined onto `entityRows` entity rows. */
 export function choosePlan(entityRows: number, featureRows: number): Exclude<JoinPlan, "auto"> {
   return featureRows >= entityRows * RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW ? "rank" : "asof";
-}
-
-/** What `getTrainingData` needs from a `Definitions`. */
-export interface TrainingDataContext {
-  /** Every defined feature. */
-  features: readonly Feature[];
-  /** Where the features were built. */
-  store: OfflineStore;
-  /** DuckDB settings, for the join and for the frame's engines. */
-  engineOptions: EngineOptions;
 }
 
 /** A selected feature with what its stored file holds. */
@@ -121,8 +112,9 @@ function selectFeatures(defined: readonly Feature[], names: readonly string[]): 
 }
 
 /** The stored file's columns, split into identity and values; a stale file (built from an older definition) throws. */
-async function describeFeature(engine: Engine, feature: Feature, file: string): Promise<StoredFeatureColumns> {
-  const columns = await engine.columns(`SELECT * FROM read_parquet(${quoteLiteral(file)})`);
+async function describeFeature(engine: Engine, feature: Feature, stored: StoredFeature): Promise<StoredFeatureColumns> {
+  const file = stored.path;
+  const columns = stored.metadata?.schema ?? (await engine.columns(`SELECT * FROM read_parquet(${quoteLiteral(file)})`));
   const identity = [...feature.keys, ...(feature.timestamp === undefined ? [] : [feature.timestamp])];
   const absent = identity.filter((name) => findColumn(columns, name) === undefined);
   if (absent.length > 0) {
@@ -132,8 +124,8 @@ async function describeFeature(engine: Engine, feature: Feature, file: string): 
     );
   }
   const values = columns.filter((column) => !identity.some((name) => lower(name) === lower(column.name)));
-  const [count] = await engine.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet(${quoteLiteral(file)})`);
-  return { feature, file, columns, values, rows: Number(count?.n ?? 0) };
+  const rows = stored.metadata?.rows ?? Number((await engine.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet(${quoteLiteral(file)})`))[0]?.n ?? 0);
+  return { feature, file, columns, values, rows };
 }
 
 /** Throws `TrainingDataError` naming every column the features need that the entity rows lack. */
@@ -284,22 +276,22 @@ function trainingSql(
  * NULLs); one without contributes the row with the same keys. Every problem that can be seen
  * without running the join is reported before any work.
  */
-export async function getTrainingData(context: TrainingDataContext, options: TrainingDataOptions): Promise<FeatureFrame> {
+export async function getTrainingData(context: Session, options: TrainingDataOptions): Promise<FeatureFrame> {
   validateOptions(options);
   const selected = selectFeatures(context.features, options.features);
-  await context.store.check();
-  const files = await storedFeaturePaths(context.store, options.features);
+  await context.offlineStore.check();
 
   let temporaryDirectory: string | undefined;
   const engine = await Engine.open(context.engineOptions);
   try {
+    const files = await openStoredFeatures(engine, context.offlineStore, options.features);
     const stored: StoredFeatureColumns[] = [];
     for (const [index, feature] of selected.entries()) stored.push(await describeFeature(engine, feature, files[index]!));
 
     const rows = typeof options.entities === "string" ? undefined : options.entities;
     const entityColumns = rows === undefined ? undefined : inferEntityColumns(rows);
     let entities: EntityRelation =
-      rows === undefined ? await describeEntityFile(engine, options.entities as string) : { relation: "", columns: entityColumns!, label: "entity rows" };
+      rows === undefined ? await describeEntityFile(engine, options.entities as string, context.baseDirectory) : { relation: "", columns: entityColumns!, label: "entity rows" };
 
     checkEntityColumns(entities, stored, options.timestamp);
     checkClashes(entities, stored);

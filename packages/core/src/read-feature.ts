@@ -1,30 +1,24 @@
-import { Engine, type EngineOptions } from "./engine";
-import { FeatureNotBuiltError } from "./errors";
+import { Engine } from "./engine";
 import { FeatureFrame } from "./feature-frame";
-import type { OfflineStore } from "./offline-store";
+import type { Session } from "./session";
 import { quoteLiteral } from "./sql";
-import { metadataOfStoredFile, readMetadataDocument, readStoredFile } from "./stored-feature";
-
-/** Local Parquet paths of stored features, in order; throws `FeatureNotBuiltError` naming every one never built. */
-export async function storedFeaturePaths(store: OfflineStore, names: readonly string[]): Promise<string[]> {
-  const paths = await Promise.all(names.map((name) => store.getFeaturePath(name)));
-  const missing = names.filter((_, index) => paths[index] === undefined);
-  if (missing.length > 0) throw new FeatureNotBuiltError(missing, store.location);
-  return paths as string[];
-}
+import { openStoredFeatures } from "./stored-feature";
 
 /**
  * The whole stored feature `name` as a frame, rows in stored order, with the metadata of the data
- * it reads (rebuilt from the file's footer when the document is stale); the caller has checked the store.
+ * it reads (rebuilt from the file's footer when the document is stale); the caller has checked the
+ * store. Throws `FeatureNotBuiltError` when it was never built.
  */
-export async function readFeature(store: OfflineStore, name: string, engineOptions: EngineOptions): Promise<FeatureFrame> {
-  const [path] = await storedFeaturePaths(store, [name]);
+export async function readFeature(session: Session, name: string): Promise<FeatureFrame> {
+  const { offlineStore: store, engineOptions } = session;
   const engine = await Engine.open(engineOptions);
   try {
-    const file = await readStoredFile(engine, path!);
-    const metadata = metadataOfStoredFile(await readMetadataDocument(store, name), file);
-    const sql = `SELECT * FROM read_parquet(${quoteLiteral(path!)})`;
-    return new FeatureFrame({ sql, schema: file.schema, numRows: file.rows, engineOptions, metadata });
+    const [stored] = await openStoredFeatures(engine, store, [name]);
+    const { path, metadata } = stored!;
+    const sql = `SELECT * FROM read_parquet(${quoteLiteral(path)})`;
+    const numRows = Number((await engine.rows(`SELECT sum(num_rows)::BIGINT AS n FROM parquet_file_metadata(${quoteLiteral(path)})`))[0]?.n ?? 0);
+    const schema = metadata?.schema ?? (await engine.columns(sql));
+    return new FeatureFrame({ sql, schema, numRows, engineOptions, metadata });
   } finally {
     engine.close();
   }

@@ -77,14 +77,21 @@ async function resolveRemote(feature: string, source: string, provider: SourcePr
   return { kind: "remote", provider, objects, files: objects.map(({ uri, size, version }) => ({ path: uri, size, version })) };
 }
 
+/** Where relative paths resolve from, for messages. */
+export function relativePathsNote(baseDirectory: string): string {
+  return baseDirectory === process.cwd()
+    ? `relative paths resolve from the working directory, ${baseDirectory} (or the Definitions option baseDirectory).`
+    : `relative paths resolve from the Definitions option baseDirectory, ${baseDirectory}.`;
+}
+
 /**
  * Resolves a feature's source to what it names today: a path or glob (relative to
- * `process.cwd()`) to local files, a URI (`s3://…`) to objects listed by the provider of its scheme.
+ * `baseDirectory`) to local files, a URI (`s3://…`) to objects listed by the provider of its scheme.
  */
-export async function resolveSource(engine: Engine, feature: string, source: string, providers: SourceProviders): Promise<ResolvedSource> {
+export async function resolveSource(engine: Engine, feature: string, source: string, providers: SourceProviders, baseDirectory: string): Promise<ResolvedSource> {
   const scheme = sourceScheme(source);
   if (scheme !== undefined) return resolveRemote(feature, source, await providers.providerFor(feature, source, scheme));
-  const absolute = path.resolve(source);
+  const absolute = path.resolve(baseDirectory, source);
   const paths = globCharacters.test(source)
     ? (await engine.rows(`SELECT file FROM glob(${quoteLiteral(absolute)}) ORDER BY file`)).map((row) => String(row.file))
     : [absolute];
@@ -97,7 +104,7 @@ export async function resolveSource(engine: Engine, feature: string, source: str
     throw new SourceNotFoundError(
       source,
       `Source '${source}' of feature '${feature}' matched no file (looked for ${absolute}). ` +
-        `Check the path; relative paths resolve from the working directory, ${process.cwd()}.`,
+        `Check the path; ${relativePathsNote(baseDirectory)}`,
     );
   }
   return { kind: "local", files };

@@ -1,10 +1,23 @@
 import { stat } from "node:fs/promises";
 import type { Engine } from "./engine";
-import { MlforgeError, StoreAccessError } from "./errors";
+import { FeatureNotBuiltError, StoreAccessError } from "./errors";
 import { FOOTER_KEY, metadataFromFooter, parseFooter, parseMetadata, type FeatureFooter, type FeatureMetadata, type StoredFileFacts } from "./feature-metadata";
+import { dataKey, metadataKey } from "./layout";
 import type { OfflineStore } from "./offline-store";
-import { sourceScheme } from "./source-provider";
 import { quoteLiteral } from "./sql";
+
+/**
+ * The one answer to "what is stored for this feature now": the local data file, and the metadata
+ * that describes it (the document when it was written by the same build, else rebuilt from the
+ * file's footer). Read, training data, inspect, list and the online sync all open features here.
+ */
+export interface StoredFeature {
+  name: string;
+  /** A local Parquet path holding the data (for a remote store, a cached download). */
+  path: string;
+  /** Undefined only for a data file written by no version of mlforge that left a footer or document. */
+  metadata: FeatureMetadata | undefined;
+}
 
 /** A feature's data file as it is now: mlforge's footer document (undefined when it has none), columns, rows and size. */
 export interface StoredFile extends StoredFileFacts {
@@ -54,32 +67,55 @@ export function metadataOfStoredFile(document: FeatureMetadata | undefined, file
   return metadataFromFooter(file.footer, file);
 }
 
-function isStoreAccessError(error: unknown): boolean {
-  // By name too: a store may bring its own copy of core (an ESM store loaded by CommonJS core).
-  return error instanceof StoreAccessError || (MlforgeError.isInstance(error) && error.name === "StoreAccessError");
-}
-
 /**
- * The metadata document of feature `name`, or undefined when there is none, it cannot be parsed,
- * or the store may not read it. Write-only credentials (s3:PutObject and s3:ListBucket, no
- * s3:GetObject) may not read metadata: then nobody can tell whether the feature changed, and
- * rebuilding is always correct, while failing would make every build under such a policy fail.
+ * The metadata document of feature `name`, or undefined when there is none or it cannot be parsed.
+ * With `deniedIsMissing`, a store that may not read it (write-only credentials: s3:PutObject and
+ * s3:ListBucket, no s3:GetObject) counts as "none": nobody can tell whether the feature changed,
+ * and rebuilding is always correct. Every other failure (an outage) is thrown, never taken for
+ * "not built", so a network error cannot turn into a silent full rebuild.
  */
-export async function readMetadataDocument(store: OfflineStore, name: string): Promise<FeatureMetadata | undefined> {
+export async function readMetadataDocument(store: OfflineStore, name: string, options: { deniedIsMissing?: boolean } = {}): Promise<FeatureMetadata | undefined> {
   try {
-    return parseMetadata(await store.getMetadata(name));
+    return parseMetadata(await store.getText(metadataKey(name)));
   } catch (error) {
-    if (isStoreAccessError(error)) return undefined;
+    if (options.deniedIsMissing === true && StoreAccessError.isInstance(error) && error.reason === "access-denied") return undefined;
     throw error;
   }
 }
 
 /**
- * True for a store whose location is a local directory (LocalStore): its feature files are read in
- * place, so `getFeaturePath` costs a `stat` and core may look at the data whenever it helps. A
- * remote store's `getFeaturePath` may download the whole file, so core asks it only when it needs
- * the data anyway.
+ * Opens every named feature, in order: its local data file (downloaded by a remote store) and the
+ * metadata that describes that file. Throws `FeatureNotBuiltError` naming every one never built.
  */
-export function servesFilesInPlace(store: OfflineStore): boolean {
-  return sourceScheme(store.location) === undefined;
+export async function openStoredFeatures(engine: Engine, store: OfflineStore, names: readonly string[]): Promise<StoredFeature[]> {
+  // Downloads and documents in parallel; footers one by one, on the one connection.
+  const found = await Promise.all(names.map((name) => Promise.all([store.getFile(dataKey(name)), readMetadataDocument(store, name)])));
+  const missing = names.filter((_, index) => found[index]![0] === undefined);
+  if (missing.length > 0) throw new FeatureNotBuiltError(missing, store.location);
+  const opened: StoredFeature[] = [];
+  for (const [index, name] of names.entries()) {
+    const [path, document] = found[index]!;
+    opened.push({ name, path: path!, metadata: metadataOfStoredFile(document, await readStoredFile(engine, path!)) });
+  }
+  return opened;
+}
+
+/** Opens the stored feature `name` (see `openStoredFeatures`), or undefined when it was never built. */
+export async function openStoredFeature(engine: Engine, store: OfflineStore, name: string): Promise<StoredFeature | undefined> {
+  const [path, document] = await Promise.all([store.getFile(dataKey(name)), readMetadataDocument(store, name)]);
+  return path === undefined ? undefined : { name, path, metadata: metadataOfStoredFile(document, await readStoredFile(engine, path)) };
+}
+
+/**
+ * The metadata of stored feature `name`, checked against its data file, or undefined when it has
+ * no data. The document alone answers when the store's version token of the data object is the one
+ * the document recorded; otherwise the data file's footer is read (for a remote store, downloaded).
+ */
+export async function describeStoredFeature(engine: Engine, store: OfflineStore, name: string): Promise<FeatureMetadata | undefined> {
+  const [head, document] = await Promise.all([store.head(dataKey(name)), readMetadataDocument(store, name)]);
+  if (head === undefined) return undefined;
+  if (document !== undefined && head.etag !== undefined && document.dataEtag === head.etag) return document;
+  if (document !== undefined && store.capabilities.servesFilesInPlace === false && head.etag === undefined) return document;
+  const path = await store.getFile(dataKey(name));
+  return path === undefined ? undefined : metadataOfStoredFile(document, await readStoredFile(engine, path));
 }

@@ -4,7 +4,7 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Definitions } from "@mlforge/core";
+import { Definitions, listFeatureNames } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
 import { dataFacts, duckdb, killTimes, literal, seededRandom, sleep, startBuild, type DataFacts } from "./support/build-children";
 import { expectedRows, featureNames, sourceSql, versionedFeatures, type BuildChildConfig, type FeatureVersion } from "./support/versioned-features";
@@ -14,9 +14,9 @@ const SEED = Number(process.env.MLFORGE_CRASH_SEED ?? 7);
 const KILLS = 9;
 /** Kills at exact points first: before a data file is renamed into place, and between the data and the metadata write. */
 const CRASH_POINTS: NonNullable<BuildChildConfig["crashAt"]>[] = [
-  { operation: "putFeature", feature: "f1" },
-  { operation: "putMetadata", feature: "f1" },
-  { operation: "putMetadata", feature: "f3" },
+  { operation: "putFile", feature: "f1" },
+  { operation: "putText", feature: "f1" },
+  { operation: "putText", feature: "f3" },
 ];
 const FEATURES = 4;
 const NAMES = featureNames(FEATURES);
@@ -84,7 +84,7 @@ async function temporaryFiles(store: string, pids: readonly number[]): Promise<s
 /** Asserts what core reports for every feature: `read()` with metadata that matches the data file. */
 async function expectCoreAgrees(store: string, version: FeatureVersion, state: Awaited<ReturnType<typeof storeState>>): Promise<void> {
   const defs = definitions(store, version);
-  expect(await new LocalStore(store).listMetadata()).toEqual(NAMES.filter((name) => state.get(name)!.document !== undefined));
+  expect(await listFeatureNames(new LocalStore(store))).toEqual(NAMES.filter((name) => state.get(name)!.document !== undefined));
   for (const name of NAMES) {
     const { data } = state.get(name)!;
     const frame = await defs.read(name);
@@ -103,7 +103,7 @@ async function expectComplete(store: string, version: FeatureVersion): Promise<v
     expect(document).toMatchObject({ rows: data.rows, buildId: data.buildId, fingerprint: data.fingerprint });
   }
   expect(await temporaryFiles(store, [])).toEqual([]);
-  expect(await new LocalStore(store).listMetadata()).toEqual(NAMES);
+  expect(await listFeatureNames(new LocalStore(store))).toEqual(NAMES);
 }
 
 test("a build killed at any point loses nothing: each feature is its previous or its new version, and the next build completes it", async () => {
@@ -191,15 +191,15 @@ test("two builds of the same store at once both finish, and every feature ends w
     config(store, 1, {
       force: true,
       gates: [
-        { when: "after", operation: "putFeature", feature: "f1", create: gate("one-data") },
-        { when: "before", operation: "putMetadata", feature: "f1", waitFor: gate("two-document") },
+        { when: "after", operation: "putFile", feature: "f1", create: gate("one-data") },
+        { when: "before", operation: "putText", feature: "f1", waitFor: gate("two-document") },
       ],
     }),
     config(store, 2, {
       force: true,
       gates: [
-        { when: "before", operation: "putFeature", feature: "f1", waitFor: gate("one-data") },
-        { when: "after", operation: "putMetadata", feature: "f1", create: gate("two-document") },
+        { when: "before", operation: "putFile", feature: "f1", waitFor: gate("one-data") },
+        { when: "after", operation: "putText", feature: "f1", create: gate("two-document") },
       ],
     }),
   ]);

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Definitions, feature, MlforgeError, StoreAccessError, type Feature, type OfflineStore } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
+import { intercept } from "@mlforge/test-support";
 import { Engine } from "../src/engine";
 
 let directory: string;
@@ -75,18 +76,9 @@ async function leftovers(): Promise<string[]> {
 }
 
 /** A LocalStore whose `operation` fails, as a full disk or a revoked permission would. */
-function failingStore(operation: "putFeature" | "putMetadata"): OfflineStore {
-  const store = new LocalStore(storePath);
-  return {
-    location: store.location,
-    check: () => store.check(),
-    stagingPath: (name) => store.stagingPath(name),
-    putFeature: (name, file) => (operation === "putFeature" ? Promise.reject(new StoreAccessError("The disk is full.")) : store.putFeature(name, file)),
-    getFeaturePath: (name) => store.getFeaturePath(name),
-    getMetadata: (name) => store.getMetadata(name),
-    putMetadata: (name, document) => (operation === "putMetadata" ? Promise.reject(new StoreAccessError("The disk is full.")) : store.putMetadata(name, document)),
-    listMetadata: () => store.listMetadata(),
-  };
+function failingStore(operation: "putFile" | "putText"): OfflineStore {
+  const full = () => Promise.reject(new StoreAccessError("The disk is full."));
+  return intercept<OfflineStore>(new LocalStore(storePath), { [operation]: full });
 }
 
 test("failing builds close every database and leave no staged file", async () => {
@@ -97,13 +89,13 @@ test("failing builds close every database and leave no staged file", async () =>
     feature({ name: "user_total_spend", keys: ["user_id"], source: path.join(directory, "missing.csv") }, (relation) => `SELECT * FROM ${relation}`),
   ];
   for (const item of broken) await fails(() => definitions([item]).build());
-  for (const operation of ["putFeature", "putMetadata"] as const) {
+  for (const operation of ["putFile", "putText"] as const) {
     const error = await fails(() => definitions([spend()], failingStore(operation)).build({ force: true }));
     expect(error.message).toContain("The disk is full.");
   }
   expect(engines.opened).toBeGreaterThanOrEqual(broken.length + 2);
   expect(engines.closed).toBe(engines.opened);
-  // The putMetadata failure came after the data landed: only the feature file is there, no staged or temporary file.
+  // The putText (metadata) failure came after the data landed: only the feature file is there, no staged or temporary file.
   expect(await leftovers()).toEqual(["store/user_total_spend.parquet"]);
 });
 

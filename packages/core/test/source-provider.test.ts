@@ -14,6 +14,7 @@ import {
   type SourceProvider,
 } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
+import { intercept } from "@mlforge/test-support";
 
 /** An in-memory `mem://` source provider that counts what core asks of it. */
 class MemorySources implements SourceProvider {
@@ -218,19 +219,13 @@ test("the sources option is checked when Definitions is made", () => {
 
 test("a store that may not read metadata (write-only credentials) rebuilds instead of failing", async () => {
   const local = new LocalStore(storePath);
-  // A remote store (a URI location): core does not look at its data files to decide, only at the metadata it may not read.
-  const writeOnly: OfflineStore = {
-    location: "s3://write-only-bucket/features",
-    check: () => local.check(),
-    stagingPath: (name) => local.stagingPath(name),
-    putFeature: (name, file) => local.putFeature(name, file),
-    getFeaturePath: (name) => local.getFeaturePath(name),
-    getMetadata: async () => {
-      throw new StoreAccessError("Access denied: these credentials may not perform s3:GetObject.");
+  // A remote store (files not served in place): core does not look at its data files to decide, only at the metadata it may not read.
+  const writeOnly = intercept<OfflineStore>(local, {
+    capabilities: { servesFilesInPlace: false },
+    getText: async () => {
+      throw new StoreAccessError("Access denied: these credentials may not perform s3:GetObject.", { reason: "access-denied" });
     },
-    putMetadata: (name, document) => local.putMetadata(name, document),
-    listMetadata: () => local.listMetadata(),
-  };
+  });
   const sources = twoMonths();
   await definitions([sources], undefined, writeOnly).build();
   const again = await definitions([sources], undefined, writeOnly).build();

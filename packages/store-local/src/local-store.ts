@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { assertFeatureName, StoreAccessError, type OfflineStore, type StoredFeature } from "@mlforge/core";
+import { assertStoreKey, StoreAccessError, type OfflineStore, type StoredObject } from "@mlforge/core";
 
 /** Options of `new LocalStore()`. */
 export interface LocalStoreOptions {
@@ -10,17 +10,17 @@ export interface LocalStoreOptions {
   path: string | URL;
 }
 
-const METADATA_DIR = "_metadata";
-
-/** Temporary files this store writes: `.<feature>.<pid>.<random>.(parquet|json).tmp`. */
-const TEMPORARY_FILE = /^\.[A-Za-z_][A-Za-z0-9_]*\.(\d+)\.[0-9a-f]+\.(parquet|json)\.tmp$/;
+/** Temporary files this store writes beside their target `<stem>.<extension>`: `.<stem>.<pid>.<random>.<extension>.tmp`. */
+const TEMPORARY_FILE = /^\.[A-Za-z0-9_.@-]+\.(\d+)\.[0-9a-f]+\.[A-Za-z0-9]+\.tmp$/;
 
 /** A temporary file older than this is left over even if its process id is alive again (reused). */
 const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 
-/** A fresh temporary file name matching `TEMPORARY_FILE`, in `directory`. */
-function temporaryPath(directory: string, name: string, extension: "parquet" | "json"): string {
-  return path.join(directory, `.${name}.${process.pid}.${randomBytes(6).toString("hex")}.${extension}.tmp`);
+/** A fresh temporary file name matching `TEMPORARY_FILE`, beside `target`. */
+function temporaryPath(target: string): string {
+  const extension = path.extname(target);
+  const stem = path.basename(target, extension);
+  return path.join(path.dirname(target), `.${stem}.${process.pid}.${randomBytes(6).toString("hex")}.${extension.slice(1) || "bin"}.tmp`);
 }
 
 function processIsAlive(pid: number): boolean {
@@ -38,13 +38,15 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /**
- * An offline store in a directory on disk: `<path>/<feature>.parquet` and
- * `<path>/_metadata/<feature>.json`. Files are written beside their target and renamed into
- * place, so a reader never sees a half-written file.
+ * An offline store in a directory on disk: each key is a file under `path` (core's layout:
+ * `<feature>.parquet`, `_metadata/<feature>.json`). Files are written beside their target and
+ * renamed into place, so a reader never sees a half-written file.
  */
 export class LocalStore implements OfflineStore {
   /** Absolute path of the store's directory. */
   readonly location: string;
+  /** Files are read where they are stored. */
+  readonly capabilities = Object.freeze({ servesFilesInPlace: true });
 
   constructor(options: string | URL | LocalStoreOptions) {
     const given = typeof options === "string" || options instanceof URL ? options : options?.path;
@@ -54,14 +56,9 @@ export class LocalStore implements OfflineStore {
     this.location = path.resolve(given instanceof URL ? fileURLToPath(given) : given);
   }
 
-  private featurePath(name: string): string {
-    assertFeatureName(name);
-    return path.join(this.location, `${name}.parquet`);
-  }
-
-  private metadataPath(name: string): string {
-    assertFeatureName(name);
-    return path.join(this.location, METADATA_DIR, `${name}.json`);
+  private pathOf(key: string): string {
+    assertStoreKey(key);
+    return path.join(this.location, ...key.split("/"));
   }
 
   /** Wraps a file-system failure in a `StoreAccessError` that says what to do. */
@@ -100,49 +97,53 @@ export class LocalStore implements OfflineStore {
 
   /** Removes temporary files whose writing process is gone (killed mid-build); a running build's files are kept. */
   private async removeLeftovers(): Promise<void> {
-    for (const directory of [this.location, path.join(this.location, METADATA_DIR)]) {
-      const entries = await readdir(directory).catch(() => [] as string[]);
-      for (const entry of entries) {
-        const match = TEMPORARY_FILE.exec(entry);
-        if (match === null || Number(match[1]) === process.pid) continue;
-        const file = path.join(directory, entry);
-        const age = Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? Date.now());
-        if (!processIsAlive(Number(match[1])) || age > STALE_AFTER_MS) await rm(file, { force: true });
-      }
+    const entries = await readdir(this.location, { recursive: true }).catch(() => [] as string[]);
+    for (const entry of entries) {
+      const match = TEMPORARY_FILE.exec(path.basename(entry));
+      if (match === null || Number(match[1]) === process.pid) continue;
+      const file = path.join(this.location, entry);
+      const age = Date.now() - ((await stat(file).catch(() => undefined))?.mtimeMs ?? Date.now());
+      if (!processIsAlive(Number(match[1])) || age > STALE_AFTER_MS) await rm(file, { force: true });
     }
   }
 
-  async stagingPath(name: string): Promise<string> {
-    assertFeatureName(name);
-    await this.ensureDirectory(this.location);
-    // A dot-name in the same directory: invisible as a feature, and renamed on the same file system.
-    const staged = temporaryPath(this.location, name, "parquet");
+  async stagingPath(key: string): Promise<string> {
+    const target = this.pathOf(key);
+    await this.ensureDirectory(path.dirname(target));
+    // A dot-name beside the target: invisible as an object, and renamed on the same file system.
+    const staged = temporaryPath(target);
     // Created empty here, so that a directory this user may not write to is reported as such, not as an engine error.
     await writeFile(staged, "", { flag: "wx" }).catch((error: unknown) => {
-      throw this.accessError("write in", this.location, error);
+      throw this.accessError("write in", path.dirname(target), error);
     });
     return staged;
   }
 
-  async putFeature(name: string, stagedFile: string): Promise<StoredFeature> {
-    const target = this.featurePath(name);
+  async putFile(key: string, file: string): Promise<StoredObject> {
+    const target = this.pathOf(key);
     try {
-      const { size } = await stat(stagedFile);
-      await rename(stagedFile, target);
+      await this.ensureDirectory(path.dirname(target));
+      const { size } = await stat(file);
+      await rename(file, target);
       return { uri: target, bytes: size };
     } catch (error) {
+      if (StoreAccessError.isInstance(error)) throw error;
       throw this.accessError("write", target, error);
     }
   }
 
-  async getFeaturePath(name: string): Promise<string | undefined> {
-    const target = this.featurePath(name);
-    const info = await stat(target).catch(() => undefined);
-    return info?.isFile() ? target : undefined;
+  async getFile(key: string): Promise<string | undefined> {
+    return (await this.head(key))?.uri;
   }
 
-  async getMetadata(name: string): Promise<string | undefined> {
-    const target = this.metadataPath(name);
+  async head(key: string): Promise<StoredObject | undefined> {
+    const target = this.pathOf(key);
+    const info = await stat(target).catch(() => undefined);
+    return info?.isFile() ? { uri: target, bytes: info.size } : undefined;
+  }
+
+  async getText(key: string): Promise<string | undefined> {
+    const target = this.pathOf(key);
     try {
       return await readFile(target, "utf8");
     } catch (error) {
@@ -151,12 +152,12 @@ export class LocalStore implements OfflineStore {
     }
   }
 
-  async putMetadata(name: string, document: string): Promise<void> {
-    const target = this.metadataPath(name);
+  async putText(key: string, text: string): Promise<void> {
+    const target = this.pathOf(key);
     await this.ensureDirectory(path.dirname(target));
-    const temporary = temporaryPath(path.dirname(target), name, "json");
+    const temporary = temporaryPath(target);
     try {
-      await writeFile(temporary, document);
+      await writeFile(temporary, text);
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });
@@ -164,15 +165,40 @@ export class LocalStore implements OfflineStore {
     }
   }
 
-  async listMetadata(): Promise<string[]> {
-    const directory = path.join(this.location, METADATA_DIR);
-    const entries = await readdir(directory).catch((error: unknown) => {
-      if (errorCode(error) === "ENOENT") return [];
+  async list(prefix: string): Promise<string[]> {
+    const directory = prefix === "" ? this.location : this.pathOf(prefix.replace(/\/$/, ""));
+    const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch((error: unknown) => {
+      if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return [];
       throw this.accessError("list", directory, error);
     });
     return entries
-      .filter((entry) => entry.endsWith(".json") && !entry.startsWith("."))
-      .map((entry) => entry.slice(0, -".json".length))
+      .filter((entry) => entry.isFile() && !entry.name.startsWith("."))
+      .map((entry) => path.relative(this.location, path.join(entry.parentPath, entry.name)).split(path.sep).join("/"))
+      .filter((key) => key.startsWith(prefix))
       .sort();
   }
+
+  async copy(from: string, to: string): Promise<void> {
+    const source = this.pathOf(from);
+    const target = this.pathOf(to);
+    await this.ensureDirectory(path.dirname(target));
+    const temporary = temporaryPath(target);
+    try {
+      await copyFile(source, temporary);
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw this.accessError("copy to", target, error);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const target = this.pathOf(key);
+    await rm(target, { force: true }).catch((error: unknown) => {
+      throw this.accessError("remove", target, error);
+    });
+  }
+
+  /** Holds nothing open: nothing to release. */
+  async close(): Promise<void> {}
 }

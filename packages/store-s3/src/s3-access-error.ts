@@ -1,7 +1,7 @@
 import { StoreAccessError } from "@mlforge/core";
 
 /** The IAM actions S3Store and s3Sources() use; nothing they do needs s3:DeleteObject. */
-export type S3Action = "s3:ListBucket" | "s3:GetObject" | "s3:PutObject";
+export type S3Action = "s3:ListBucket" | "s3:GetObject" | "s3:PutObject" | "s3:DeleteObject";
 
 /** What S3Store (or an s3Sources() provider) was doing when a request failed, so that the message can say how to fix it. */
 export interface S3RequestContext {
@@ -239,7 +239,7 @@ export function s3ErrorMessage(error: unknown, context: S3RequestContext): strin
  */
 export function s3AccessError(error: unknown, context: S3RequestContext): StoreAccessError {
   const cause = redactSecrets(error, context.secrets);
-  return new StoreAccessError(s3ErrorMessage(cause, context), { cause });
+  return new StoreAccessError(s3ErrorMessage(cause, context), { cause, ...(isAccessDenied(error) ? { reason: "access-denied" as const } : {}) });
 }
 
 /**

@@ -7,6 +7,8 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   AbortMultipartUploadCommand,
+  CopyObjectCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -16,7 +18,7 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { assertFeatureName, FEATURE_NAME_PATTERN, StoreAccessError, type OfflineStore, type StoredFeature } from "@mlforge/core";
+import { assertStoreKey, StoreAccessError, type OfflineStore, type StoredObject } from "@mlforge/core";
 import { createS3Client } from "./s3-client";
 import { errorSecrets, isAccessDenied, isNotFound, s3AccessError, s3ErrorCode, type S3Action } from "./s3-access-error";
 
@@ -45,7 +47,6 @@ export interface S3StoreOptions {
 }
 
 const MIB = 1024 * 1024;
-const METADATA_DIR = "_metadata";
 const KNOWN_OPTIONS = ["bucket", "prefix", "region", "endpoint", "forcePathStyle", "credentials", "client", "partSize", "queueSize", "cacheDirectory"];
 const CLIENT_OPTIONS = ["region", "endpoint", "forcePathStyle", "credentials"] as const;
 /** Total time allowed for one small request (a listing, a metadata document, a HEAD) before it is retried. */
@@ -102,10 +103,10 @@ function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/** Staged files this store writes in the OS temp directory: `mlforge-s3-<feature>-<pid>-<random>.parquet`. */
-const STAGED_FILE = /^mlforge-s3-[A-Za-z_][A-Za-z0-9_]*-(\d+)-[0-9a-f]+\.parquet$/;
-/** Downloads in flight in the cache directory: `<feature>-<etag>.parquet.<pid>.<random>.tmp`. */
-const DOWNLOAD_FILE = /^[A-Za-z_][A-Za-z0-9_]*-[A-Za-z0-9-]*\.parquet\.(\d+)\.[0-9a-f]+\.tmp$/;
+/** Staged files this store writes in the OS temp directory: `mlforge-s3-<stem>-<pid>-<random>.<extension>` for a key ending `<stem>.<extension>`. */
+const STAGED_FILE = /^mlforge-s3-.+-(\d+)-[0-9a-f]{12}\.[A-Za-z0-9]+$/;
+/** Downloads in flight in the cache directory: `<key hash>-<etag>-<key's last segment>.<pid>.<random>.tmp`. */
+const DOWNLOAD_FILE = /^[0-9a-f]{16}-[A-Za-z0-9-]*-[A-Za-z0-9_.@-]+\.(\d+)\.[0-9a-f]+\.tmp$/;
 
 function processIsAlive(pid: number): boolean {
   try {
@@ -129,15 +130,18 @@ async function removeFilesOfDeadProcesses(directory: string, pattern: RegExp): P
 }
 
 /**
- * An offline store in an Amazon S3 bucket or on any S3-compatible server:
- * `s3://<bucket>/<prefix>/<feature>.parquet` and `.../_metadata/<feature>.json`. Uploads stream
+ * An offline store in an Amazon S3 bucket or on any S3-compatible server: each key is an object
+ * under `s3://<bucket>/<prefix>/` (core's layout: `<feature>.parquet`, `_metadata/<feature>.json`). Uploads stream
  * from disk (multipart above `partSize`) and S3 publishes each object whole, so a reader never
  * sees a partial feature. Reads download into a local cache keyed by the object's ETag.
- * Needs s3:ListBucket plus s3:PutObject to build and s3:GetObject to read; never s3:DeleteObject.
+ * Needs s3:ListBucket plus s3:PutObject to build and s3:GetObject to read; building never needs
+ * s3:DeleteObject (only `delete`, which builds do not call).
  */
 export class S3Store implements OfflineStore {
   /** `s3://<bucket>/<prefix>`. */
   readonly location: string;
+  /** Reading a feature downloads it (into a cache keyed by ETag). */
+  readonly capabilities = Object.freeze({ servesFilesInPlace: false });
   /** The bucket name. */
   readonly bucket: string;
   /** The normalised prefix, without leading or trailing slash ("" for the bucket root). */
@@ -151,6 +155,7 @@ export class S3Store implements OfflineStore {
   private readonly endpoint: string | undefined;
   private readonly credentialSource: "option" | "client" | "chain";
   private checked: Promise<void> | undefined;
+  private readonly ownsClient: boolean;
 
   constructor(options: S3StoreOptions) {
     validate(options);
@@ -163,18 +168,19 @@ export class S3Store implements OfflineStore {
     this.endpoint = options.endpoint;
     this.credentialSource = options.client !== undefined ? "client" : options.credentials !== undefined ? "option" : "chain";
     this.client = options.client ?? createS3Client(options);
+    this.ownsClient = options.client === undefined;
     const scope = createHash("sha256").update(`${options.endpoint ?? "aws"}\n${this.bucket}\n${this.prefix}`).digest("hex").slice(0, 12);
     this.cacheDirectory = path.join(path.resolve(options.cacheDirectory ?? path.join(tmpdir(), "mlforge-s3-cache")), `${this.bucket}-${scope}`);
   }
 
-  private featureKey(name: string): string {
-    assertFeatureName(name);
-    return `${this.keyPrefix}${name}.parquet`;
+  /** The object key of store key `key`. */
+  private objectKey(key: string): string {
+    assertStoreKey(key);
+    return `${this.keyPrefix}${key}`;
   }
 
-  private metadataKey(name: string): string {
-    assertFeatureName(name);
-    return `${this.keyPrefix}${METADATA_DIR}/${name}.json`;
+  private uriOf(objectKey: string): string {
+    return `s3://${this.bucket}/${objectKey}`;
   }
 
   private async region(): Promise<string | undefined> {
@@ -246,40 +252,43 @@ export class S3Store implements OfflineStore {
     throw await this.fail(error, "s3:GetObject", { key });
   }
 
-  async stagingPath(name: string): Promise<string> {
-    assertFeatureName(name);
+  async stagingPath(key: string): Promise<string> {
+    assertStoreKey(key);
     await this.check();
-    return path.join(tmpdir(), `mlforge-s3-${name}-${process.pid}-${randomBytes(6).toString("hex")}.parquet`);
+    const extension = path.extname(key);
+    const stem = path.basename(key, extension);
+    return path.join(tmpdir(), `mlforge-s3-${stem}-${process.pid}-${randomBytes(6).toString("hex")}${extension || ".bin"}`);
   }
 
-  async putFeature(name: string, stagedFile: string): Promise<StoredFeature> {
-    const key = this.featureKey(name);
+  async putFile(storeKey: string, file: string): Promise<StoredObject> {
+    const key = this.objectKey(storeKey);
     await this.check();
     try {
-      const { size } = await stat(stagedFile).catch((error: unknown) => {
-        throw new StoreAccessError(`S3Store could not read the staged file '${stagedFile}' (${errorCode(error) ?? String(error)}). Write the feature to store.stagingPath() first.`, {
+      const { size } = await stat(file).catch((error: unknown) => {
+        throw new StoreAccessError(`S3Store could not read the staged file '${file}' (${errorCode(error) ?? String(error)}). Write the feature to store.stagingPath() first.`, {
           cause: error,
         });
       });
       const upload = new Upload({
         client: this.client,
-        params: { Bucket: this.bucket, Key: key, Body: createReadStream(stagedFile), ContentType: PARQUET_TYPE },
+        params: { Bucket: this.bucket, Key: key, Body: createReadStream(file), ContentType: contentType(key) },
         partSize: this.partSize,
         queueSize: this.queueSize,
         // The store aborts a failed multipart upload itself: Upload's own abort would replace the
         // error that made the upload fail with the abort's error when the abort fails too.
         leavePartsOnError: true,
       });
+      let etag: string | undefined;
       try {
-        await upload.done();
+        etag = (await upload.done()).ETag;
       } catch (error) {
         const failure = await this.fail(error, "s3:PutObject", { key });
         const leftover = await this.abortUpload(key, upload.uploadId);
-        throw leftover === undefined ? failure : new StoreAccessError(`${failure.message} ${leftover}`, { cause: error });
+        throw leftover === undefined ? failure : new StoreAccessError(`${failure.message} ${leftover}`, { cause: error, reason: failure.reason });
       }
-      return { uri: `s3://${this.bucket}/${key}`, bytes: size };
+      return { uri: this.uriOf(key), bytes: size, ...(etag === undefined ? {} : { etag }) };
     } finally {
-      await rm(stagedFile, { force: true });
+      await rm(file, { force: true });
     }
   }
 
@@ -297,29 +306,36 @@ export class S3Store implements OfflineStore {
     }
   }
 
-  async getFeaturePath(name: string): Promise<string | undefined> {
-    const key = this.featureKey(name);
+  async head(storeKey: string): Promise<StoredObject | undefined> {
+    const key = this.objectKey(storeKey);
     await this.check();
-    let head;
     try {
-      head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), SMALL);
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), SMALL);
+      return { uri: this.uriOf(key), bytes: head.ContentLength ?? 0, ...(head.ETag === undefined ? {} : { etag: head.ETag }) };
     } catch (error) {
       return this.missingOr(error, key);
     }
-    if (head.ETag !== undefined) {
-      const cached = this.cachePath(name, head.ETag);
+  }
+
+  async getFile(storeKey: string): Promise<string | undefined> {
+    const key = this.objectKey(storeKey);
+    const head = await this.head(storeKey);
+    if (head === undefined) return undefined;
+    if (head.etag !== undefined) {
+      const cached = this.cachePath(key, head.etag);
       const info = await stat(cached).catch(() => undefined);
-      if (info?.isFile() && info.size === head.ContentLength) return cached;
+      if (info?.isFile() && info.size === head.bytes) return cached;
     }
-    return this.download(name, key);
+    return this.download(key);
   }
 
-  private cachePath(name: string, etag: string): string {
-    return path.join(this.cacheDirectory, `${name}-${etag.replace(/[^A-Za-z0-9-]/g, "")}.parquet`);
+  /** `<hash of the object key>-<etag>-<its last segment>`: one hash prefix per key, so other versions of it are easy to find. */
+  private cachePath(key: string, etag: string): string {
+    return path.join(this.cacheDirectory, `${cacheStem(key)}${etag.replace(/[^A-Za-z0-9-]/g, "")}-${key.split("/").at(-1)!}`);
   }
 
-  /** Downloads `key` beside its cache path and renames it into place, then drops older cached versions of the feature. */
-  private async download(name: string, key: string): Promise<string | undefined> {
+  /** Downloads `key` beside its cache path and renames it into place, then drops older cached versions of it. */
+  private async download(key: string): Promise<string | undefined> {
     await mkdir(this.cacheDirectory, { recursive: true }).catch((error: unknown) => {
       throw new StoreAccessError(`S3Store could not create its cache directory '${this.cacheDirectory}' (${errorCode(error) ?? String(error)}). Pass a writable cacheDirectory.`, {
         cause: error,
@@ -332,7 +348,7 @@ export class S3Store implements OfflineStore {
       return this.missingOr(error, key);
     }
     // Named by the ETag of what was actually downloaded, in case the object changed since the HEAD.
-    const target = this.cachePath(name, response.ETag ?? randomBytes(8).toString("hex"));
+    const target = this.cachePath(key, response.ETag ?? randomBytes(8).toString("hex"));
     const temporary = `${target}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
     try {
       await pipeline(response.Body as Readable, createWriteStream(temporary));
@@ -343,22 +359,23 @@ export class S3Store implements OfflineStore {
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });
-      if (error instanceof StoreAccessError) throw error;
+      if (StoreAccessError.isInstance(error)) throw error;
       throw await this.fail(error, "s3:GetObject", { key });
     }
-    await this.dropStaleVersions(name, target);
+    await this.dropStaleVersions(key, target);
     return target;
   }
 
-  private async dropStaleVersions(name: string, current: string): Promise<void> {
+  private async dropStaleVersions(key: string, current: string): Promise<void> {
     const entries = await readdir(this.cacheDirectory).catch(() => [] as string[]);
-    // Feature names have no "-", so "<name>-" matches only versions of this feature (and never a ".tmp" download in flight).
-    const stale = entries.filter((entry) => entry.startsWith(`${name}-`) && entry.endsWith(".parquet") && path.join(this.cacheDirectory, entry) !== current);
+    const stem = cacheStem(key);
+    // Never a ".tmp" download in flight: those end in ".tmp".
+    const stale = entries.filter((entry) => entry.startsWith(stem) && !entry.endsWith(".tmp") && path.join(this.cacheDirectory, entry) !== current);
     await Promise.all(stale.map((entry) => rm(path.join(this.cacheDirectory, entry), { force: true })));
   }
 
-  async getMetadata(name: string): Promise<string | undefined> {
-    const key = this.metadataKey(name);
+  async getText(storeKey: string): Promise<string | undefined> {
+    const key = this.objectKey(storeKey);
     await this.check();
     try {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), SMALL);
@@ -368,35 +385,67 @@ export class S3Store implements OfflineStore {
     }
   }
 
-  async putMetadata(name: string, document: string): Promise<void> {
-    const key = this.metadataKey(name);
+  async putText(storeKey: string, text: string): Promise<void> {
+    const key = this.objectKey(storeKey);
     await this.check();
     try {
-      await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: document, ContentType: "application/json; charset=utf-8" }),
-        SMALL,
-      );
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: contentType(key) }), SMALL);
     } catch (error) {
       throw await this.fail(error, "s3:PutObject", { key });
     }
   }
 
-  async listMetadata(): Promise<string[]> {
+  async list(prefix: string): Promise<string[]> {
     await this.check();
-    const prefix = `${this.keyPrefix}${METADATA_DIR}/`;
-    const names: string[] = [];
+    const objectPrefix = `${this.keyPrefix}${prefix}`;
+    const keys: string[] = [];
     try {
-      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: prefix })) {
+      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: objectPrefix })) {
         for (const entry of page.Contents ?? []) {
-          const rest = entry.Key?.slice(prefix.length) ?? "";
-          if (!rest.endsWith(".json")) continue;
-          const name = rest.slice(0, -".json".length);
-          if (FEATURE_NAME_PATTERN.test(name)) names.push(name);
+          if (entry.Key !== undefined) keys.push(entry.Key.slice(this.keyPrefix.length));
         }
       }
     } catch (error) {
-      throw await this.fail(error, "s3:ListBucket", { prefix });
+      throw await this.fail(error, "s3:ListBucket", { prefix: objectPrefix });
     }
-    return names.sort();
+    return keys.sort();
   }
+
+  async copy(from: string, to: string): Promise<void> {
+    const source = this.objectKey(from);
+    const key = this.objectKey(to);
+    await this.check();
+    try {
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: encodeURI(`${this.bucket}/${source}`) }), SMALL);
+    } catch (error) {
+      throw await this.fail(error, "s3:PutObject", { key });
+    }
+  }
+
+  async delete(storeKey: string): Promise<void> {
+    const key = this.objectKey(storeKey);
+    await this.check();
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), SMALL);
+    } catch (error) {
+      throw await this.fail(error, "s3:DeleteObject", { key });
+    }
+  }
+
+  /** Destroys the S3 client this store made (a client passed in is the caller's to destroy). Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.ownsClient) this.client.destroy();
+  }
+}
+
+/** The first part of every cache file name of `key`. */
+function cacheStem(key: string): string {
+  return `${createHash("sha256").update(key).digest("hex").slice(0, 16)}-`;
+}
+
+/** The Content-Type of an object by its key's extension. */
+function contentType(key: string): string {
+  if (key.endsWith(".parquet")) return PARQUET_TYPE;
+  if (key.endsWith(".json")) return "application/json; charset=utf-8";
+  return "application/octet-stream";
 }

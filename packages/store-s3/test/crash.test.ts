@@ -18,8 +18,8 @@ const SEED = Number(process.env.MLFORGE_CRASH_SEED ?? 11);
 const KILLS = 5;
 /** Kills at exact points first: as the data upload starts, and between the data and the metadata upload. */
 const CRASH_POINTS: NonNullable<BuildChildConfig["crashAt"]>[] = [
-  { operation: "putFeature", feature: "f1" },
-  { operation: "putMetadata", feature: "f1" },
+  { operation: "putFile", feature: "f1" },
+  { operation: "putText", feature: "f1" },
 ];
 const FEATURES = 4;
 const NAMES = featureNames(FEATURES);
@@ -182,15 +182,15 @@ test("two builds of the same prefix at once both finish; each feature ends whole
     config(prefix, 1, {
       force: true,
       gates: [
-        { when: "after", operation: "putFeature", feature: "f1", create: gate("one-data") },
-        { when: "before", operation: "putMetadata", feature: "f1", waitFor: gate("two-document") },
+        { when: "after", operation: "putFile", feature: "f1", create: gate("one-data") },
+        { when: "before", operation: "putText", feature: "f1", waitFor: gate("two-document") },
       ],
     }),
     config(prefix, 2, {
       force: true,
       gates: [
-        { when: "before", operation: "putFeature", feature: "f1", waitFor: gate("one-data") },
-        { when: "after", operation: "putMetadata", feature: "f1", create: gate("two-document") },
+        { when: "before", operation: "putFile", feature: "f1", waitFor: gate("one-data") },
+        { when: "after", operation: "putText", feature: "f1", create: gate("two-document") },
       ],
     }),
   ];

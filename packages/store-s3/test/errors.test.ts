@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { MlforgeError, StoreAccessError } from "@mlforge/core";
+import { dataKey, listFeatureNames, metadataKey, MlforgeError, StoreAccessError } from "@mlforge/core";
 import { S3Store, type S3StoreOptions } from "@mlforge/store-s3";
 import { IamGateway } from "./support/iam-gateway";
 import { removeStagedFiles, S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server";
@@ -76,11 +76,11 @@ test("a missing bucket: check() fails with the bucket sentence and the SDK error
 test("every operation checks access first, so a missing bucket fails each of them the same way", async () => {
   const missing = store({ bucket: "no-such-bucket", endpoint: s3.endpoint });
   for (const operation of [
-    () => missing.getMetadata("a"),
-    () => missing.putMetadata("a", "{}"),
-    () => missing.listMetadata(),
-    () => missing.getFeaturePath("a"),
-    () => missing.stagingPath("a"),
+    () => missing.getText(metadataKey("a")),
+    () => missing.putText(metadataKey("a"), "{}"),
+    () => listFeatureNames(missing),
+    () => missing.getFile(dataKey("a")),
+    () => missing.stagingPath(dataKey("a")),
   ]) {
     expect((await failure(operation())).message).toMatch(/^Bucket 'no-such-bucket' does not exist or is not accessible\./);
   }
@@ -168,7 +168,7 @@ test("s3:ListBucket denied: check() names the action and the prefix", async () =
 test("s3:PutObject denied: the message names the action and the key", async () => {
   const made = store();
   gateway.policy = { Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`] }] };
-  const error = await failure(made.putMetadata("user_total_spend", "{}"));
+  const error = await failure(made.putText(metadataKey("user_total_spend"), "{}"));
   const key = `${made.prefix}/_metadata/user_total_spend.json`;
   expect(error.message).toBe(
     `Access denied: these credentials may not perform s3:PutObject on 's3://${BUCKET}/${key}'. ` +
@@ -179,18 +179,18 @@ test("s3:PutObject denied: the message names the action and the key", async () =
 
 test("s3:GetObject denied on an existing object: the message names the action and the key, for data and metadata alike", async () => {
   const made = store();
-  await made.putMetadata("user_total_spend", "{}");
-  const staged = await made.stagingPath("user_total_spend");
+  await made.putText(metadataKey("user_total_spend"), "{}");
+  const staged = await made.stagingPath(dataKey("user_total_spend"));
   await writeFile(staged, "not really parquet");
-  await made.putFeature("user_total_spend", staged);
+  await made.putFile(dataKey("user_total_spend"), staged);
   gateway.policy = { Statement: [{ Effect: "Allow", Action: ["s3:PutObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`] }] };
 
-  const metadata = await failure(made.getMetadata("user_total_spend"));
+  const metadata = await failure(made.getText(metadataKey("user_total_spend")));
   expect(metadata.message).toContain(`s3:GetObject on 's3://${BUCKET}/${made.prefix}/_metadata/user_total_spend.json'`);
   // HEAD answers a bare 403 without an error code; it is still named as s3:GetObject.
-  const data = await failure(made.getFeaturePath("user_total_spend"));
+  const data = await failure(made.getFile(dataKey("user_total_spend")));
   expect(data.message).toContain(`s3:GetObject on 's3://${BUCKET}/${made.prefix}/user_total_spend.parquet'`);
   // Without s3:GetObject a missing object is still reported as missing (asked with s3:ListBucket), not as an error.
-  expect(await made.getMetadata("never_built")).toBeUndefined();
-  expect(await made.getFeaturePath("never_built")).toBeUndefined();
+  expect(await made.getText(metadataKey("never_built"))).toBeUndefined();
+  expect(await made.getFile(dataKey("never_built"))).toBeUndefined();
 });

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { BuildError, Definitions, feature, StoreAccessError, type Feature } from "@mlforge/core";
+import { BuildError, dataKey, Definitions, feature, StoreAccessError, type Feature } from "@mlforge/core";
 import { S3Store, type S3StoreOptions } from "@mlforge/store-s3";
 import { MAX_ATTEMPTS } from "../src/s3-client";
 import { FaultGateway } from "./support/fault-gateway";
@@ -81,7 +81,7 @@ async function bucketSnapshot(prefix: string): Promise<Map<string, Buffer>> {
 /** The feature as stored, downloaded through a fresh store with its own cache. */
 async function storedDigest(made: S3Store, name: string): Promise<Record<string, unknown>> {
   const fresh = new S3Store({ bucket: BUCKET, prefix: made.prefix, endpoint: s3.endpoint, credentials: S3RVER_CREDENTIALS, cacheDirectory: path.join(s3.directory, `cache-${randomUUID()}`) });
-  return payloadDigest(`read_parquet(${literal((await fresh.getFeaturePath(name))!)})`);
+  return payloadDigest(`read_parquet(${literal((await fresh.getFile(dataKey(name)))!)})`);
 }
 
 async function buildFailure(promise: Promise<unknown>): Promise<BuildError> {

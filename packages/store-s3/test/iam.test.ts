@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { HeadBucketCommand } from "@aws-sdk/client-s3";
-import { BuildError, Definitions, StoreAccessError } from "@mlforge/core";
+import { BuildError, dataKey, Definitions, listFeatureNames, StoreAccessError } from "@mlforge/core";
 import { S3Store } from "@mlforge/store-s3";
 import { IamGateway, type IamPolicy } from "./support/iam-gateway";
 import { duckdb, literal, userTotalSpend, writeTransactions } from "./support/fixtures";
@@ -153,7 +153,7 @@ test("full policy: build, list, metadata and read work, and use only ListBucket,
   const defs = definitions(made);
   await defs.build();
   expect((await defs.metadata("user_total_spend"))?.rows).toBe(2);
-  expect(await rowsOf((await made.getFeaturePath("user_total_spend"))!)).toEqual(expectedRows);
+  expect(await rowsOf((await made.getFile(dataKey("user_total_spend")))!)).toEqual(expectedRows);
   expect(gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
   expectNoDelete();
 });
@@ -194,7 +194,7 @@ test("write-only policy: a build that is not forced cannot read the previous met
   expectNoDelete();
 
   gateway.policy = READ_ONLY;
-  expect(await rowsOf((await store(made.prefix).getFeaturePath("user_total_spend"))!)).toEqual(expectedRows);
+  expect(await rowsOf((await store(made.prefix).getFile(dataKey("user_total_spend")))!)).toEqual(expectedRows);
 });
 
 test("read-only policy: list, metadata and reading the feature succeed with s3:GetObject and s3:ListBucket alone", async () => {
@@ -207,8 +207,8 @@ test("read-only policy: list, metadata and reading the feature succeed with s3:G
   expect(listing?.feature.name).toBe("user_total_spend");
   expect(listing?.metadata?.rows).toBe(2);
   expect((await defs.metadata("user_total_spend"))?.keys).toEqual(["user_id"]);
-  expect(await made.listMetadata()).toEqual(["user_total_spend"]);
-  expect(await rowsOf((await made.getFeaturePath("user_total_spend"))!)).toEqual(expectedRows);
+  expect(await listFeatureNames(made)).toEqual(["user_total_spend"]);
+  expect(await rowsOf((await made.getFile(dataKey("user_total_spend")))!)).toEqual(expectedRows);
 
   const frame = await defs.read("user_total_spend");
   try {
@@ -235,7 +235,7 @@ test("read-only policy: list, metadata and reading the feature succeed with s3:G
 test("read-only policy: a build fails with a message naming s3:PutObject and the key, and writes nothing", async () => {
   const prefix = await built();
   const before = await s3.keys(BUCKET);
-  const dataBefore = await readFile((await store(prefix).getFeaturePath("user_total_spend"))!);
+  const dataBefore = await readFile((await store(prefix).getFile(dataKey("user_total_spend")))!);
   gateway.clear();
   gateway.policy = READ_ONLY;
   const made = store(prefix);
@@ -253,7 +253,7 @@ test("read-only policy: a build fails with a message naming s3:PutObject and the
   expect((error as Error).message).toContain("s3:PutObject");
 
   expect(await s3.keys(BUCKET)).toEqual(before);
-  expect(await readFile((await store(prefix).getFeaturePath("user_total_spend"))!)).toEqual(dataBefore);
+  expect(await readFile((await store(prefix).getFile(dataKey("user_total_spend")))!)).toEqual(dataBefore);
   expectNoDelete();
 });
 
@@ -263,7 +263,7 @@ test("working prefix-based policy: a store under prod/ builds and reads; one und
   const defs = definitions(production);
   await defs.build();
   expect((await defs.list())[0]?.metadata?.rows).toBe(2);
-  expect(await rowsOf((await production.getFeaturePath("user_total_spend"))!)).toEqual(expectedRows);
+  expect(await rowsOf((await production.getFile(dataKey("user_total_spend")))!)).toEqual(expectedRows);
   expect(gateway.requests.every((request) => request.allowed)).toBe(true);
   expect(gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
 
@@ -304,7 +304,7 @@ test("the literal prefix-based policy of storage-backends.md denies every object
   const prefix = await built(`prod/${randomUUID()}/features`);
   gateway.policy = PREFIX_LITERAL;
   const reading = await store(prefix)
-    .getFeaturePath("user_total_spend")
+    .getFile(dataKey("user_total_spend"))
     .then(
       () => undefined,
       (reason: unknown) => reason,

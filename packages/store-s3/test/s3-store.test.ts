@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { Definitions, StoreAccessError } from "@mlforge/core";
+import { dataKey, Definitions, listFeatureNames, metadataKey, StoreAccessError } from "@mlforge/core";
 import { S3Store } from "@mlforge/store-s3";
 import { offlineStoreTestSuite } from "@mlforge/store-test-suite";
 import { IamGateway } from "./support/iam-gateway";
@@ -109,7 +109,7 @@ describe("options", () => {
       const prefix = `tests/${randomUUID()}`;
       const made = new S3Store({ bucket: BUCKET, prefix, client, cacheDirectory: path.join(s3.directory, "cache") });
       expect(made.client).toBe(client);
-      await made.putMetadata("via_client", "{}\n");
+      await made.putText(metadataKey("via_client"), "{}\n");
       expect(await s3.keys(BUCKET, prefix)).toEqual([`${prefix}/_metadata/via_client.json`]);
     } finally {
       client.destroy();
@@ -122,10 +122,10 @@ describe("layout", () => {
     const base = `layout-${randomUUID()}`;
     const made = store({ prefix: form.replace("{base}", base) });
     expect(made.location).toBe(`s3://${BUCKET}/${base}/features`);
-    const staged = await made.stagingPath("numbers");
+    const staged = await made.stagingPath(dataKey("numbers"));
     await duckdb(`COPY (SELECT range AS n FROM range(3)) TO ${literal(staged)} (FORMAT parquet)`);
-    const stored = await made.putFeature("numbers", staged);
-    await made.putMetadata("numbers", '{"rows":3}\n');
+    const stored = await made.putFile(dataKey("numbers"), staged);
+    await made.putText(metadataKey("numbers"), '{"rows":3}\n');
 
     expect(stored.uri).toBe(`s3://${BUCKET}/${base}/features/numbers.parquet`);
     expect(await s3.keys(BUCKET, base)).toEqual([`${base}/features/_metadata/numbers.json`, `${base}/features/numbers.parquet`]);
@@ -136,12 +136,12 @@ describe("layout", () => {
   test("with no prefix the features sit at the bucket root", async () => {
     const made = store({ bucket: ROOT_BUCKET, prefix: "" });
     expect(made.location).toBe(`s3://${ROOT_BUCKET}`);
-    await made.putMetadata("at_root", "{}\n");
-    expect(await made.listMetadata()).toEqual(["at_root"]);
+    await made.putText(metadataKey("at_root"), "{}\n");
+    expect(await listFeatureNames(made)).toEqual(["at_root"]);
     expect(await s3.keys(ROOT_BUCKET)).toEqual(["_metadata/at_root.json"]);
   });
 
-  test("listMetadata pages through every listing page and keeps only feature documents", async () => {
+  test("listing pages through every listing page and keeps only feature documents", async () => {
     // A client whose metadata listings ask for two keys a page, so that the documents below take four pages.
     const client = new S3Client({ endpoint: s3.endpoint, region: "us-east-1", forcePathStyle: true, credentials: S3RVER_CREDENTIALS, requestChecksumCalculation: "WHEN_REQUIRED" });
     const tokens: string[] = [];
@@ -159,10 +159,10 @@ describe("layout", () => {
     try {
       const prefix = `tests/${randomUUID()}`;
       const made = new S3Store({ bucket: BUCKET, prefix, client });
-      for (const name of ["e_five", "a_one", "c_three", "b_two", "d_four"]) await made.putMetadata(name, "{}");
+      for (const name of ["e_five", "a_one", "c_three", "b_two", "d_four"]) await made.putText(metadataKey(name), "{}");
       await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/_metadata/notes.txt`, Body: "x" }));
       await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/_metadata/not-a-feature.json`, Body: "x" }));
-      expect(await made.listMetadata()).toEqual(["a_one", "b_two", "c_three", "d_four", "e_five"]);
+      expect(await listFeatureNames(made)).toEqual(["a_one", "b_two", "c_three", "d_four", "e_five"]);
       expect(tokens).toHaveLength(4);
       expect(new Set(tokens).size).toBe(4);
     } finally {
@@ -196,40 +196,55 @@ describe("layout", () => {
 });
 
 describe("download cache", () => {
-  test("a second read of an unchanged feature downloads nothing; a new version is downloaded once and replaces the old one", async () => {
-    const made = store({}, "gateway");
-    const first = await made.stagingPath("cached");
-    await duckdb(`COPY (SELECT range AS n FROM range(10)) TO ${literal(first)} (FORMAT parquet)`);
-    const firstHash = await sha256(first);
-    await made.putFeature("cached", first);
+  test("a fresh machine skips an unchanged feature with HEAD requests only, and reports where it lives in the bucket", async () => {
+    const transactions = await writeTransactions(s3.directory);
+    const prefix = `tests/${randomUUID()}`;
+    const built = await new Definitions({ name: "fresh", features: [userTotalSpend(transactions)], offlineStore: store({ prefix }, "gateway") }).build();
+    expect(built.built).toHaveLength(1);
 
     gateway.clear();
-    const path1 = (await made.getFeaturePath("cached"))!;
+    const elsewhere = store({ prefix, cacheDirectory: path.join(s3.directory, `fresh-cache-${randomUUID()}`) }, "gateway");
+    const again = await new Definitions({ name: "fresh", features: [userTotalSpend(transactions)], offlineStore: elsewhere }).build();
+    expect(again.skipped.map((entry) => entry.uri)).toEqual([`s3://${BUCKET}/${prefix}/user_total_spend.parquet`]);
+    // The metadata document is read; the data object is only HEADed, never downloaded.
+    expect(gateway.operations().filter((operation) => operation === "GetObject")).toHaveLength(1);
+    expect(gateway.operations()).toContain("HeadObject");
+  });
+
+  test("a second read of an unchanged feature downloads nothing; a new version is downloaded once and replaces the old one", async () => {
+    const made = store({}, "gateway");
+    const first = await made.stagingPath(dataKey("cached"));
+    await duckdb(`COPY (SELECT range AS n FROM range(10)) TO ${literal(first)} (FORMAT parquet)`);
+    const firstHash = await sha256(first);
+    await made.putFile(dataKey("cached"), first);
+
+    gateway.clear();
+    const path1 = (await made.getFile(dataKey("cached")))!;
     expect(gateway.operations()).toEqual(["HeadObject", "GetObject"]);
     expect(await sha256(path1)).toBe(firstHash);
 
     gateway.clear();
-    const path2 = await made.getFeaturePath("cached");
+    const path2 = await made.getFile(dataKey("cached"));
     expect(path2).toBe(path1);
     expect(gateway.operations()).toEqual(["HeadObject"]);
 
-    const second = await made.stagingPath("cached");
+    const second = await made.stagingPath(dataKey("cached"));
     await duckdb(`COPY (SELECT range AS n FROM range(100, 200)) TO ${literal(second)} (FORMAT parquet)`);
     const secondHash = await sha256(second);
-    await made.putFeature("cached", second);
+    await made.putFile(dataKey("cached"), second);
     gateway.clear();
-    const path3 = (await made.getFeaturePath("cached"))!;
+    const path3 = (await made.getFile(dataKey("cached")))!;
     expect(gateway.operations()).toEqual(["HeadObject", "GetObject"]);
     expect(path3).not.toBe(path1);
     expect(await sha256(path3)).toBe(secondHash);
     // The older version is dropped from the cache; nothing half-written is left beside it.
-    expect((await readdir(path.dirname(path3))).filter((entry) => entry.startsWith("cached"))).toEqual([path.basename(path3)]);
+    expect((await readdir(path.dirname(path3))).filter((entry) => entry.endsWith("-cached.parquet") || entry.includes("-cached.parquet."))).toEqual([path.basename(path3)]);
   });
 
   test("a missing feature is undefined and is not cached", async () => {
     const made = store({}, "gateway");
     gateway.clear();
-    expect(await made.getFeaturePath("never_built")).toBeUndefined();
+    expect(await made.getFile(dataKey("never_built"))).toBeUndefined();
     expect(gateway.operations()).toEqual(["ListObjectsV2", "HeadObject"]);
   });
 });
@@ -237,20 +252,20 @@ describe("download cache", () => {
 describe("multipart upload", () => {
   test("a failed multipart upload reports its own error, leaves the previous version in place, and says when its abort is denied", async () => {
     const made = store({ partSize: 5 * MIB, queueSize: 2 }, "gateway");
-    const first = await made.stagingPath("large");
+    const first = await made.stagingPath(dataKey("large"));
     await writeFile(first, randomBytes(1024));
-    await made.putFeature("large", first);
+    await made.putFile(dataKey("large"), first);
     const key = `${made.prefix}/large.parquet`;
     const before = await objectBytes(s3.client, BUCKET, key);
 
-    const second = await made.stagingPath("large");
+    const second = await made.stagingPath(dataKey("large"));
     await writeFile(second, randomBytes(11 * MIB));
     gateway.clear();
     gateway.failing.add("UploadPart");
     // The policies of the README grant no s3:AbortMultipartUpload: the abort is tried, denied, and the message says so.
     gateway.policy = { Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`] }] };
     try {
-      const error = await made.putFeature("large", second).then(
+      const error = await made.putFile(dataKey("large"), second).then(
         () => undefined,
         (reason: unknown) => reason,
       );
@@ -276,7 +291,7 @@ describe("multipart upload", () => {
 
   test("a failed multipart upload is aborted when the policy allows it", async () => {
     const made = store({ partSize: 5 * MIB, queueSize: 2 }, "gateway");
-    const staged = await made.stagingPath("large");
+    const staged = await made.stagingPath(dataKey("large"));
     await writeFile(staged, randomBytes(11 * MIB));
     await made.check();
     gateway.clear();
@@ -284,7 +299,7 @@ describe("multipart upload", () => {
     // s3rver cannot abort (it answers 405), so the gateway plays S3's answer to an allowed abort.
     gateway.answering.set("AbortMultipartUpload", 204);
     try {
-      const error = await made.putFeature("large", staged).then(
+      const error = await made.putFile(dataKey("large"), staged).then(
         () => undefined,
         (reason: unknown) => reason,
       );
@@ -301,7 +316,7 @@ describe("multipart upload", () => {
 
   test("a file above partSize is uploaded in parts and reads back byte for byte", async () => {
     const made = store({ partSize: 5 * MIB, queueSize: 2 }, "gateway");
-    const staged = await made.stagingPath("large");
+    const staged = await made.stagingPath(dataKey("large"));
     // md5 hex strings are unique and incompressible enough: ~12 MB of Parquet without compression.
     await duckdb(
       `COPY (SELECT range AS id, md5(range::VARCHAR) || md5((range * 7919)::VARCHAR) AS payload FROM range(160000)) ` +
@@ -312,8 +327,9 @@ describe("multipart upload", () => {
     const localHash = await sha256(staged);
 
     gateway.clear();
-    const stored = await made.putFeature("large", staged);
-    expect(stored).toEqual({ uri: `s3://${BUCKET}/${made.prefix}/large.parquet`, bytes: size });
+    const stored = await made.putFile(dataKey("large"), staged);
+    expect(stored).toEqual({ uri: `s3://${BUCKET}/${made.prefix}/large.parquet`, bytes: size, etag: expect.any(String) });
+    expect((await made.head(dataKey("large")))?.etag).toBe(stored.etag);
     const operations = gateway.operations();
     expect(operations.filter((operation) => operation === "CreateMultipartUpload")).toHaveLength(1);
     expect(operations.filter((operation) => operation === "UploadPart").length).toBeGreaterThanOrEqual(2);
@@ -324,6 +340,6 @@ describe("multipart upload", () => {
     const remote = await objectBytes(s3.client, BUCKET, `${made.prefix}/large.parquet`);
     expect(createHash("sha256").update(remote).digest("hex")).toBe(localHash);
     const fresh = store({ prefix: made.prefix, cacheDirectory: path.join(s3.directory, `cache-${randomUUID()}`) });
-    expect(await sha256((await fresh.getFeaturePath("large"))!)).toBe(localHash);
+    expect(await sha256((await fresh.getFile(dataKey("large")))!)).toBe(localHash);
   });
 });

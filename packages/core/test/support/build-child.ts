@@ -4,6 +4,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { Definitions, type OfflineStore } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
+import { featureOfKey, intercept } from "@mlforge/test-support";
 import { versionedFeatures, type BuildChildConfig, type Gate } from "./versioned-features";
 
 async function openStore(config: BuildChildConfig): Promise<OfflineStore> {
@@ -31,28 +32,24 @@ function instrumented(store: OfflineStore, { crashAt, metadataDelayMs = 0, gates
   const crash = (operation: string, name: string) => {
     if (operation === crashAt?.operation && name === crashAt.feature) process.kill(process.pid, "SIGKILL");
   };
-  return {
-    location: store.location,
-    check: () => store.check(),
-    stagingPath: (name) => store.stagingPath(name),
-    putFeature: async (name, file) => {
-      crash("putFeature", name);
-      await passGates(gates, "before", "putFeature", name);
-      const stored = await store.putFeature(name, file);
-      await passGates(gates, "after", "putFeature", name);
+  return intercept(store, {
+    putFile: async (key, file) => {
+      const name = featureOfKey(key);
+      crash("putFile", name);
+      await passGates(gates, "before", "putFile", name);
+      const stored = await store.putFile(key, file);
+      await passGates(gates, "after", "putFile", name);
       return stored;
     },
-    getFeaturePath: (name) => store.getFeaturePath(name),
-    getMetadata: (name) => store.getMetadata(name),
-    putMetadata: async (name, document) => {
-      crash("putMetadata", name);
+    putText: async (key, text) => {
+      const name = featureOfKey(key);
+      crash("putText", name);
       if (metadataDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, metadataDelayMs));
-      await passGates(gates, "before", "putMetadata", name);
-      await store.putMetadata(name, document);
-      await passGates(gates, "after", "putMetadata", name);
+      await passGates(gates, "before", "putText", name);
+      await store.putText(key, text);
+      await passGates(gates, "after", "putText", name);
     },
-    listMetadata: () => store.listMetadata(),
-  };
+  });
 }
 
 async function main(): Promise<void> {

@@ -14,7 +14,7 @@ export interface BuildChildConfig {
   /** @default false */
   force?: boolean;
   /** Kill the child (SIGKILL, by itself) as it calls this store operation for this feature: a crash at an exact point. @default none */
-  crashAt?: { operation: "putFeature" | "putMetadata"; feature: string };
+  crashAt?: { operation: "putFile" | "putText"; feature: string };
   /** Wait this long before each metadata write, widening the window in which another build may replace the data. @default 0 */
   metadataDelayMs?: number;
   /** Files through which two children order their store operations exactly: create one, or wait until one exists. @default none */
@@ -24,7 +24,7 @@ export interface BuildChildConfig {
 /** Before or after a store operation for a feature, create a file or wait until a file exists. */
 export interface Gate {
   when: "before" | "after";
-  operation: "putFeature" | "putMetadata";
+  operation: "putFile" | "putText";
   feature: string;
   create?: string;
   waitFor?: string;
