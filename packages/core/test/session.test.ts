@@ -51,7 +51,7 @@ test("relative sources and entity files resolve from baseDirectory, whatever the
 test("without baseDirectory a relative source resolves from the working directory, and the error says where it looked", async () => {
   const failure = await buildFailure(definitions().build());
   const error = failure.result.failed[0]!.error!;
-  expect(SourceNotFoundError.isInstance(error) || error instanceof SourceNotFoundError).toBe(true);
+  expect(error).toBeInstanceOf(SourceNotFoundError);
   expect(error.message).toContain(path.join(process.cwd(), "data", "transactions.csv"));
   expect(error.message).toContain("baseDirectory");
 });
