@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import type { Engine } from "./engine";
-import { MlforgeError, StoreAccessError } from "./errors";
+import { StoreAccessError } from "./errors";
 import { FOOTER_KEY, metadataFromFooter, parseFooter, parseMetadata, type FeatureFooter, type FeatureMetadata, type StoredFileFacts } from "./feature-metadata";
 import type { OfflineStore } from "./offline-store";
 import { sourceScheme } from "./source-provider";
@@ -54,11 +54,6 @@ export function metadataOfStoredFile(document: FeatureMetadata | undefined, file
   return metadataFromFooter(file.footer, file);
 }
 
-function isStoreAccessError(error: unknown): boolean {
-  // By name too: a store may bring its own copy of core (an ESM store loaded by CommonJS core).
-  return error instanceof StoreAccessError || (MlforgeError.isInstance(error) && error.name === "StoreAccessError");
-}
-
 /**
  * The metadata document of feature `name`, or undefined when there is none, it cannot be parsed,
  * or the store may not read it. Write-only credentials (s3:PutObject and s3:ListBucket, no
@@ -69,7 +64,8 @@ export async function readMetadataDocument(store: OfflineStore, name: string): P
   try {
     return parseMetadata(await store.getMetadata(name));
   } catch (error) {
-    if (isStoreAccessError(error)) return undefined;
+    // By marker: a store may bring its own copy of core (an ESM store loaded by CommonJS core).
+    if (StoreAccessError.isInstance(error)) return undefined;
     throw error;
   }
 }
