@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { assertFeatureName, StoreAccessError, type OfflineStore, type StoredFeature } from "@mlforge/core";
+import { StoreAccessError } from "@mlforge/core";
+import { assertFeatureName, checkOptions, type OfflineStore, type StoredFeature } from "@mlforge/core/store-kit";
 
 /** Options of `new LocalStore()`. */
 export interface LocalStoreOptions {
@@ -47,9 +48,11 @@ export class LocalStore implements OfflineStore {
   readonly location: string;
 
   constructor(options: string | URL | LocalStoreOptions) {
+    // A misspelt key ({ pth: "…" }) is named as such rather than reported as a missing path.
+    if (typeof options === "object" && options !== null && !(options instanceof URL)) checkOptions("LocalStore", options, { path: "any" });
     const given = typeof options === "string" || options instanceof URL ? options : options?.path;
     if (!(typeof given === "string" && given !== "") && !(given instanceof URL)) {
-      throw new StoreAccessError('LocalStore needs a directory path, for example new LocalStore("./feature_store").');
+      throw new StoreAccessError('LocalStore needs a directory path, for example new LocalStore("./feature_store").', { store: "LocalStore", operation: "constructor" });
     }
     this.location = path.resolve(given instanceof URL ? fileURLToPath(given) : given);
   }
@@ -64,8 +67,13 @@ export class LocalStore implements OfflineStore {
     return path.join(this.location, METADATA_DIR, `${name}.json`);
   }
 
-  /** Wraps a file-system failure in a `StoreAccessError` that says what to do. */
-  private accessError(action: string, target: string, error: unknown): StoreAccessError {
+  /** How errors name this store. */
+  private get description(): string {
+    return `LocalStore at ${this.location}`;
+  }
+
+  /** Wraps a file-system failure of `operation` (an OfflineStore method) in a `StoreAccessError` that says what to do. */
+  private accessError(operation: string, action: string, target: string, error: unknown): StoreAccessError {
     const code = errorCode(error);
     const hint =
       code === "EACCES" || code === "EPERM"
@@ -73,13 +81,13 @@ export class LocalStore implements OfflineStore {
         : code === "ENOTDIR" || code === "EEXIST"
           ? "Part of that path is a file; point LocalStore at a directory."
           : "Check the path and the disk.";
-    return new StoreAccessError(`LocalStore could not ${action} '${target}' (${code ?? String(error)}). ${hint}`, { cause: error });
+    return new StoreAccessError(`LocalStore could not ${action} '${target}' (${code ?? String(error)}). ${hint}`, { cause: error, store: this.description, operation });
   }
 
   /** Creates a directory inside the store, reporting a clear error when it cannot. */
-  private async ensureDirectory(directory: string): Promise<void> {
+  private async ensureDirectory(operation: string, directory: string): Promise<void> {
     await mkdir(directory, { recursive: true }).catch((error: unknown) => {
-      throw this.accessError("create directory", directory, error);
+      throw this.accessError(operation, "create directory", directory, error);
     });
   }
 
@@ -90,10 +98,13 @@ export class LocalStore implements OfflineStore {
   async check(): Promise<void> {
     const info = await stat(this.location).catch((error: unknown) => {
       if (errorCode(error) === "ENOENT") return undefined;
-      throw this.accessError("read", this.location, error);
+      throw this.accessError("check", "read", this.location, error);
     });
     if (info !== undefined && !info.isDirectory()) {
-      throw new StoreAccessError(`LocalStore path '${this.location}' is a file, not a directory. Point LocalStore at a directory.`);
+      throw new StoreAccessError(`LocalStore path '${this.location}' is a file, not a directory. Point LocalStore at a directory.`, {
+        store: this.description,
+        operation: "check",
+      });
     }
     if (info !== undefined) await this.removeLeftovers();
   }
@@ -114,12 +125,12 @@ export class LocalStore implements OfflineStore {
 
   async stagingPath(name: string): Promise<string> {
     assertFeatureName(name);
-    await this.ensureDirectory(this.location);
+    await this.ensureDirectory("stagingPath", this.location);
     // A dot-name in the same directory: invisible as a feature, and renamed on the same file system.
     const staged = temporaryPath(this.location, name, "parquet");
     // Created empty here, so that a directory this user may not write to is reported as such, not as an engine error.
     await writeFile(staged, "", { flag: "wx" }).catch((error: unknown) => {
-      throw this.accessError("write in", this.location, error);
+      throw this.accessError("stagingPath", "write in", this.location, error);
     });
     return staged;
   }
@@ -131,7 +142,7 @@ export class LocalStore implements OfflineStore {
       await rename(stagedFile, target);
       return { uri: target, bytes: size };
     } catch (error) {
-      throw this.accessError("write", target, error);
+      throw this.accessError("putFeature", "write", target, error);
     }
   }
 
@@ -147,20 +158,20 @@ export class LocalStore implements OfflineStore {
       return await readFile(target, "utf8");
     } catch (error) {
       if (errorCode(error) === "ENOENT") return undefined;
-      throw this.accessError("read", target, error);
+      throw this.accessError("getMetadata", "read", target, error);
     }
   }
 
   async putMetadata(name: string, document: string): Promise<void> {
     const target = this.metadataPath(name);
-    await this.ensureDirectory(path.dirname(target));
+    await this.ensureDirectory("putMetadata", path.dirname(target));
     const temporary = temporaryPath(path.dirname(target), name, "json");
     try {
       await writeFile(temporary, document);
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });
-      throw this.accessError("write", target, error);
+      throw this.accessError("putMetadata", "write", target, error);
     }
   }
 
@@ -168,7 +179,7 @@ export class LocalStore implements OfflineStore {
     const directory = path.join(this.location, METADATA_DIR);
     const entries = await readdir(directory).catch((error: unknown) => {
       if (errorCode(error) === "ENOENT") return [];
-      throw this.accessError("list", directory, error);
+      throw this.accessError("listMetadata", "list", directory, error);
     });
     return entries
       .filter((entry) => entry.endsWith(".json") && !entry.startsWith("."))

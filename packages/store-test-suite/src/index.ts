@@ -142,7 +142,7 @@ export function offlineStoreTestSuite(test: TestFunction, createStore: StoreFact
       const broken = totalSpend(transactions, "SELECT user_id, sum(no_such_column) AS total_spend FROM $src GROUP BY user_id");
       await assert.rejects(
         new Definitions({ name: "suite", features: [broken], offlineStore: store }).build({ force: true }),
-        (error: unknown) => error instanceof BuildError && /no_such_column/.test(error.message),
+        (error: unknown) => BuildError.isInstance(error) && /no_such_column/.test(error.message),
       );
       assert.deepEqual(await readFile((await store.getFeaturePath("user_total_spend"))!), before.data);
       assert.equal(await store.getMetadata("user_total_spend"), before.metadata);

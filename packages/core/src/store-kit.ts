@@ -1,0 +1,7 @@
+// `@mlforge/core/store-kit`: what authors of stores and source providers need and users do not.
+// Error classes are exported from `@mlforge/core` alone, so that there is one of each.
+export { assertFeatureName, FEATURE_NAME_PATTERN } from "./feature";
+export type { OfflineStore, StoredFeature } from "./offline-store";
+export { checkOptions } from "./options";
+export type { CheckOptionsSettings, OptionKind, OptionSpec } from "./options";
+export type { RemoteObject, SourceProvider } from "./source-provider";
