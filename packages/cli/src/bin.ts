@@ -1,9 +1,10 @@
 #!/usr/bin/env node
+import { InterruptedError } from "./interrupted-error";
 import { run } from "./run";
 
 const controller = new AbortController();
-// Once: a second Ctrl-C falls through to Node's default and ends the process at once.
-process.once("SIGINT", () => controller.abort(new Error("Interrupted by Ctrl-C.")));
+// Once each: a second signal falls through to Node's default and ends the process at once.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => controller.abort(new InterruptedError(signal)));
 
 const code = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), signal: controller.signal });
 process.exitCode = code;

@@ -1,14 +1,9 @@
-import { MlforgeError, type BuildResult } from "@mlforge/core";
+import { BuildError, type BuildResult } from "@mlforge/core";
 import { buildResultToJson, formatBuildSummary } from "./build-summary";
 import type { CommandContext } from "./command-context";
 import { EXIT_CODES } from "./exit-codes";
 import { createProgressReporter } from "./progress";
 import { shardFeatures } from "./shard";
-
-/** True for the `BuildError` of any copy of `@mlforge/core` (the user's file may load its own). */
-function isBuildError(error: unknown): error is MlforgeError & { result: BuildResult } {
-  return MlforgeError.isInstance(error) && error.name === "BuildError" && typeof (error as { result?: unknown }).result === "object";
-}
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
@@ -48,7 +43,8 @@ export async function buildCommand(context: CommandContext): Promise<number> {
       signal: context.signal,
     });
   } catch (error) {
-    if (!isBuildError(error)) throw error;
+    // By marker: the user's file may load its own copy of @mlforge/core.
+    if (!BuildError.isInstance(error)) throw error;
     result = error.result;
   } finally {
     progress.finish();

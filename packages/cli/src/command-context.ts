@@ -10,6 +10,6 @@ export interface CommandContext {
   stderr: OutputStream;
   /** Directory that relative `--entities` and `--out` paths resolve from. */
   cwd: string;
-  /** Aborts a running command (Ctrl-C). */
+  /** Aborts a running command (SIGINT, SIGTERM). */
   signal?: AbortSignal;
 }

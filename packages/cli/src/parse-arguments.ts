@@ -1,13 +1,15 @@
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { FlagDescriptor } from "./command-descriptor";
+import { COMMANDS, findCommand, GLOBAL_FLAGS } from "./commands";
 import type { Shard } from "./shard";
 import { UsageError } from "./usage-error";
 
-/** A command the CLI runs. */
-export type CommandName = "build" | "list" | "inspect" | "training-data";
+/** A command the CLI runs: the name of one of `COMMANDS`. */
+export type CommandName = string;
 
 /** The command line, parsed and checked. */
 export interface CliArguments {
-  /** The command, or undefined with `--help` / `--version` alone. */
+  /** The command, or undefined with `--help` / `--version` alone (with `--help`, the command whose help to show). */
   command: CommandName | undefined;
   /** The feature `inspect` shows. */
   feature?: string;
@@ -33,159 +35,86 @@ export interface CliArguments {
   version: boolean;
 }
 
-const commands: readonly CommandName[] = ["build", "list", "inspect", "training-data"];
-
-/** Which commands take each command-specific flag. */
-const flagCommands: Readonly<Record<string, readonly CommandName[]>> = {
-  features: ["build", "training-data"],
-  tags: ["build"],
-  force: ["build"],
-  shard: ["build"],
-  rows: ["inspect"],
-  entities: ["training-data"],
-  timestamp: ["training-data"],
-  out: ["training-data"],
-};
-
-/** File types `training-data --out` can write. */
-const OUTPUT_EXTENSIONS: readonly string[] = [".parquet", ".csv", ".csv.gz"];
-
-const trainingDataExample = "`mlforge training-data --features user_total_spend --entities labels.parquet --timestamp event_time --out train.parquet`";
-
-function isCommand(value: string): value is CommandName {
-  return (commands as readonly string[]).includes(value);
-}
-
-/** Splits repeated, comma-separated flag values (`--features a,b --features c`) into names. */
-function splitList(flag: string, values: readonly string[] | undefined): string[] | undefined {
-  if (values === undefined) return undefined;
-  const names = values.flatMap((value) => value.split(",")).map((name) => name.trim()).filter((name) => name !== "");
-  if (names.length === 0) throw new UsageError(`--${flag} needs at least one name, for example --${flag} a,b.`);
-  return names;
-}
-
 /** "`mlforge build` only", "`mlforge build` and `mlforge training-data` only". */
 function describeCommands(names: readonly CommandName[]): string {
   const quoted = names.map((name) => `\`mlforge ${name}\``);
   return quoted.length === 1 ? `${quoted[0]} only` : `${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)} only`;
 }
 
-/** Parses `--rows`: a whole number of at least 0. */
-function parseRowCount(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim().replaceAll("_", "");
-  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(Number(trimmed))) {
-    throw new UsageError(`--rows needs a whole number of at least 0, got '${value}'. For example --rows 10, or --rows 0 for no sample.`);
+/** Every flag once, global ones first, with the commands that take it (undefined: every command). */
+function allFlags(): Map<string, { flag: FlagDescriptor; commands: CommandName[] | undefined }> {
+  const flags = new Map<string, { flag: FlagDescriptor; commands: CommandName[] | undefined }>();
+  for (const flag of GLOBAL_FLAGS) flags.set(flag.name, { flag, commands: undefined });
+  for (const command of COMMANDS) {
+    for (const flag of command.flags) {
+      const seen = flags.get(flag.name);
+      if (seen === undefined) flags.set(flag.name, { flag, commands: [command.name] });
+      else if (seen.commands !== undefined && seen.flag.type === flag.type && seen.flag.multiple === flag.multiple) seen.commands.push(command.name);
+      else throw new Error(`Flag --${flag.name} of ${command.name} clashes with another flag of that name.`);
+    }
   }
-  return Number(trimmed);
-}
-
-/** Parses `--shard i/n`: whole numbers with 1 <= i <= n. */
-function parseShard(value: string | undefined): Shard | undefined {
-  if (value === undefined) return undefined;
-  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
-  const index = Number(match?.[1]);
-  const count = Number(match?.[2]);
-  if (match === null || !Number.isSafeInteger(index) || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count) {
-    throw new UsageError(
-      `--shard needs i/n, the 1-based share i of n shares with 1 <= i <= n, got '${value}'. ` +
-        "For example --shard 2/4; from a 0-based index such as JOB_COMPLETION_INDEX pass --shard $((JOB_COMPLETION_INDEX + 1))/4.",
-    );
-  }
-  return { index, count };
-}
-
-/** `training-data` needs features, entities and an output file of a known type; the timestamp is optional. */
-function checkTrainingData(result: CliArguments): void {
-  const missing = [
-    result.features === undefined ? "--features" : undefined,
-    result.entities === undefined || result.entities.trim() === "" ? "--entities" : undefined,
-    result.out === undefined || result.out.trim() === "" ? "--out" : undefined,
-  ].filter((flag) => flag !== undefined);
-  if (missing.length > 0) {
-    throw new UsageError(`training-data needs ${missing.join(", ")}, for example ${trainingDataExample}.`);
-  }
-  if (result.timestamp !== undefined && result.timestamp.trim() === "") {
-    throw new UsageError("--timestamp needs the entity rows' event-time column, for example --timestamp event_time.");
-  }
-  const out = result.out!.toLowerCase();
-  if (!OUTPUT_EXTENSIONS.some((extension) => out.endsWith(extension))) {
-    throw new UsageError(`--out '${result.out}' has an unknown file type. Name a .parquet, .csv or .csv.gz file, for example --out train.parquet.`);
-  }
+  return flags;
 }
 
 /** Parses `mlforge` arguments (without `node` and the script); throws `UsageError` on a bad command line. */
 export function parseArguments(argv: readonly string[]): CliArguments {
+  const flags = allFlags();
+  const options: NonNullable<ParseArgsConfig["options"]> = {};
+  for (const { flag } of flags.values()) {
+    options[flag.name] = { type: flag.type, ...(flag.multiple ? { multiple: true } : {}), ...(flag.short === undefined ? {} : { short: flag.short }) };
+  }
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        target: { type: "string" },
-        features: { type: "string", multiple: true },
-        tags: { type: "string", multiple: true },
-        force: { type: "boolean" },
-        shard: { type: "string" },
-        rows: { type: "string" },
-        entities: { type: "string" },
-        timestamp: { type: "string" },
-        out: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "v" },
-      },
-    });
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options });
   } catch (error) {
     // parseArgs explains the problem well ("Unknown option '--frce'"); keep its words, drop its advice about "--".
     const message = error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, "") : String(error);
     throw new UsageError(message.endsWith(".") ? message : `${message}.`);
   }
-  const { values, positionals } = parsed;
-  const result: CliArguments = {
-    command: undefined,
-    target: values.target,
-    features: splitList("features", values.features),
-    tags: splitList("tags", values.tags),
-    force: values.force ?? false,
-    shard: parseShard(values.shard),
-    rows: parseRowCount(values.rows),
-    entities: values.entities,
-    timestamp: values.timestamp,
-    out: values.out,
-    json: values.json ?? false,
-    help: values.help ?? false,
-    version: values.version ?? false,
-  };
-  if (result.help || result.version) return result;
-
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const { positionals } = parsed;
+  const result = { command: undefined } as CliArguments;
+  const fields = result as unknown as Record<string, unknown>;
+  for (const { flag } of flags.values()) {
+    const raw = values[flag.name];
+    fields[flag.name] = flag.parse !== undefined ? flag.parse(raw as never) : (raw ?? flag.default ?? (flag.type === "boolean" ? false : undefined));
+  }
   const [command, ...rest] = positionals;
-  if (command === undefined) throw new UsageError(`No command given. Use one of: ${commands.join(", ")}.`);
-  if (!isCommand(command)) throw new UsageError(`Unknown command '${command}'. Use one of: ${commands.join(", ")}.`);
-  result.command = command;
+  const descriptor = command === undefined ? undefined : findCommand(command);
+  if (result.help || result.version) {
+    // `mlforge inspect --help` shows inspect's help.
+    if (result.help) result.command = descriptor?.name;
+    return result;
+  }
+
+  const names = COMMANDS.map((item) => item.name);
+  if (command === undefined) throw new UsageError(`No command given. Use one of: ${names.join(", ")}.`);
+  if (descriptor === undefined) throw new UsageError(`Unknown command '${command}'. Use one of: ${names.join(", ")}.`);
+  result.command = descriptor.name;
   if (result.target !== undefined && result.target.trim() === "") throw new UsageError("--target needs a file path, for example --target src/definitions.ts.");
 
-  if (command === "inspect") {
-    if (rest.length === 0) throw new UsageError("inspect needs a feature name, for example `mlforge inspect user_total_spend`.");
-    if (rest.length > 1) throw new UsageError(`inspect takes one feature name, got ${rest.length}: ${rest.join(", ")}.`);
-    result.feature = rest[0];
+  const { positional } = descriptor;
+  if (positional !== undefined) {
+    if (rest.length === 0) throw new UsageError(`${command} needs a ${positional.label}, for example \`mlforge ${command} ${positional.example}\`.`);
+    if (rest.length > 1) throw new UsageError(`${command} takes one ${positional.label}, got ${rest.length}: ${rest.join(", ")}.`);
+    fields[positional.name] = rest[0];
   } else if (rest.length > 0) {
     throw new UsageError(`${command} takes no arguments, got: ${rest.join(" ")}. Select features with --features a,b.`);
   }
-  const misplaced = Object.keys(flagCommands).filter((flag) => values[flag as keyof typeof values] !== undefined && !flagCommands[flag]!.includes(command));
+  const misplaced = [...flags.values()].filter(({ flag, commands }) => values[flag.name] !== undefined && commands !== undefined && !commands.includes(command));
   if (misplaced.length > 0) {
     // One sentence per set of commands: "--tags, --force apply to `mlforge build` only."
-    const groups = new Map<string, string[]>();
-    for (const flag of misplaced) groups.set(flagCommands[flag]!.join(), [...(groups.get(flagCommands[flag]!.join()) ?? []), flag]);
+    const groups = new Map<string, { flags: string[]; commands: CommandName[] }>();
+    for (const { flag, commands } of misplaced) {
+      const group = groups.get(commands!.join()) ?? { flags: [], commands: commands! };
+      group.flags.push(flag.name);
+      groups.set(commands!.join(), group);
+    }
     const sentences = [...groups.values()].map(
-      (flags) => `${flags.map((flag) => `--${flag}`).join(", ")} ${flags.length === 1 ? "applies" : "apply"} to ${describeCommands(flagCommands[flags[0]!]!)}.`,
+      (group) => `${group.flags.map((flag) => `--${flag}`).join(", ")} ${group.flags.length === 1 ? "applies" : "apply"} to ${describeCommands(group.commands)}.`,
     );
     throw new UsageError(sentences.join(" "));
   }
-  if (command === "inspect" && result.json && result.rows !== undefined) {
-    throw new UsageError("--rows sets the sample rows of inspect's text output; with --json inspect prints the metadata document alone. Drop one of the two.");
-  }
-  if (command === "training-data") checkTrainingData(result);
+  descriptor.check?.(result);
   return result;
 }

@@ -1,35 +1,26 @@
 import { MlforgeError } from "@mlforge/core";
-import { buildCommand } from "./build-command";
-import type { CommandContext } from "./command-context";
+import { findCommand } from "./commands";
 import { EXIT_CODES } from "./exit-codes";
-import { inspectCommand } from "./inspect-command";
-import { listCommand } from "./list-command";
+import { InterruptedError } from "./interrupted-error";
 import { loadDefinitions } from "./load-definitions";
 import type { CliArguments, CommandName } from "./parse-arguments";
 import type { RunIo } from "./run";
-import { trainingDataCommand } from "./training-data-command";
 import { UsageError } from "./usage-error";
-
-const commands: Record<CommandName, (context: CommandContext) => Promise<number>> = {
-  build: buildCommand,
-  list: listCommand,
-  inspect: inspectCommand,
-  "training-data": trainingDataCommand,
-};
 
 /** Loads the definitions and runs a parsed command; resolves to the exit code and never rejects. */
 export async function runCommand(args: CliArguments & { command: CommandName }, io: RunIo): Promise<number> {
   try {
     const { definitions } = await loadDefinitions(io.cwd, args.target);
-    return await commands[args.command]({ definitions, arguments: args, stdout: io.stdout, stderr: io.stderr, cwd: io.cwd, signal: io.signal });
+    return await findCommand(args.command)!.run({ definitions, arguments: args, stdout: io.stdout, stderr: io.stderr, cwd: io.cwd, signal: io.signal });
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`Error: ${error.message}\nRun \`mlforge --help\` for usage.\n`);
       return EXIT_CODES.usage;
     }
     if (io.signal?.aborted) {
-      io.stderr.write("Interrupted.\n");
-      return EXIT_CODES.interrupted;
+      const terminated = InterruptedError.isInstance(io.signal.reason) && io.signal.reason.signal === "SIGTERM";
+      io.stderr.write(terminated ? "Terminated.\n" : "Interrupted.\n");
+      return terminated ? EXIT_CODES.terminated : EXIT_CODES.interrupted;
     }
     // A known error is for the user: its message says what to do, a stack would only hide it.
     if (MlforgeError.isInstance(error)) io.stderr.write(`Error: ${error.message}\n`);

@@ -1,8 +1,9 @@
 import { version } from "../package.json";
 import { EXIT_CODES } from "./exit-codes";
 import type { OutputStream } from "./output-stream";
+import { findCommand } from "./commands";
 import { parseArguments, type CliArguments } from "./parse-arguments";
-import { USAGE } from "./usage";
+import { commandUsage, USAGE } from "./usage";
 import { UsageError } from "./usage-error";
 
 /** Where `run()` writes and which directory it works in. */
@@ -11,7 +12,7 @@ export interface RunIo {
   stderr: OutputStream;
   /** Directory that `--target`, the definitions file search and `training-data`'s `--entities` and `--out` start from. */
   cwd: string;
-  /** Aborts a running command (the `mlforge` binary wires it to Ctrl-C). */
+  /** Aborts a running command (the `mlforge` binary wires it to SIGINT and SIGTERM); an `InterruptedError` reason picks the exit code. */
   signal?: AbortSignal;
 }
 
@@ -26,7 +27,8 @@ export async function run(argv: readonly string[], io: RunIo): Promise<number> {
     return EXIT_CODES.usage;
   }
   if (args.help) {
-    io.stdout.write(USAGE);
+    const command = args.command === undefined ? undefined : findCommand(args.command);
+    io.stdout.write(command === undefined ? USAGE : commandUsage(command));
     return EXIT_CODES.success;
   }
   if (args.version || args.command === undefined) {

@@ -1,32 +1,53 @@
-/** The text `mlforge --help` prints. */
-export const USAGE = `Usage: mlforge <command> [options]
+import type { CommandDescriptor, FlagDescriptor } from "./command-descriptor";
+import { COMMANDS, GLOBAL_FLAGS } from "./commands";
 
-Commands:
-  build              Build features into the offline store (unchanged ones are skipped)
-  list               List every feature and whether it is built
-  inspect <feature>  Show a feature's definition, build metadata, schema and first rows
-  training-data      Join features to entity rows point in time and write the result to a file
+const COLUMN = 19;
 
-Options:
-  --target <file>    Definitions file (.ts, .mts, .js, .mjs) exporting \`defs\` or a default Definitions
-                     (default: definitions.{ts,mts,js,mjs} or src/definitions.{ts,mts,js,mjs} in the working directory)
-  --features <a,b>   build: only these features; training-data: the features to join, in column order
-  --tags <t1,t2>     build: only features carrying at least one of these tags
-  --force            build: rebuild even unchanged features
-  --shard <i/n>      build: only share i of n of the selected features (1-based), for n machines building
-                     into one store; from a 0-based index: --shard $((JOB_COMPLETION_INDEX + 1))/n
-  --rows <n>         inspect: how many sample rows to show (default 5; 0 for none)
-  --entities <file>  training-data: the entity rows (.parquet, .csv, .json, .ndjson): keys, event time, labels
-  --timestamp <col>  training-data: the entity rows' event-time column; features with a timestamp
-                     are joined as of it (required when any selected feature has a timestamp)
-  --out <file>       training-data: the file to write, .parquet, .csv or .csv.gz (replaced if it exists)
-  --json             Print one JSON document on stdout instead of text
-  -h, --help         Show this help
-  -v, --version      Show the version
-
-Example:
+const EXAMPLE = `Example:
   mlforge training-data --features user_total_spend,user_spend_7d --entities labels.parquet \\
     --timestamp event_time --out train.parquet
-
-Exit codes: 0 success, 1 a feature failed or another error, 2 usage error.
 `;
+
+const EXIT_CODES_LINE = "Exit codes: 0 success, 1 a feature failed or another error, 2 usage error.\n";
+
+/** `  left  text`, with the text's further lines indented under its first. */
+function row(left: string, text: string): string {
+  const [first, ...more] = text.split("\n");
+  const padded = left.length >= COLUMN ? `${left} ` : left.padEnd(COLUMN);
+  return [`  ${padded}${first}`, ...more.map((line) => `${" ".repeat(COLUMN + 2)}${line}`)].join("\n");
+}
+
+function flagLabel(flag: FlagDescriptor): string {
+  const long = `--${flag.name}${flag.placeholder === undefined ? "" : ` ${flag.placeholder}`}`;
+  return flag.short === undefined ? long : `-${flag.short}, ${long}`;
+}
+
+/** The text `mlforge --help` prints, derived from `COMMANDS` and `GLOBAL_FLAGS`. */
+function globalUsage(): string {
+  const commands = COMMANDS.map((command) => row(command.usage, command.summary));
+  // A flag several commands take is one line: "build: only these features; training-data: …".
+  const commandFlags = new Map<string, { flag: FlagDescriptor; texts: string[] }>();
+  for (const command of COMMANDS) {
+    for (const flag of command.flags) {
+      const entry = commandFlags.get(flag.name) ?? { flag, texts: [] };
+      entry.texts.push(`${command.name}: ${flag.description}`);
+      commandFlags.set(flag.name, entry);
+    }
+  }
+  const [first, ...last] = GLOBAL_FLAGS;
+  const options = [
+    row(flagLabel(first!), first!.description),
+    ...[...commandFlags.values()].map(({ flag, texts }) => row(flagLabel(flag), texts.join("; "))),
+    ...last.map((flag) => row(flagLabel(flag), flag.description)),
+  ];
+  return `Usage: mlforge <command> [options]\n\nCommands:\n${commands.join("\n")}\n\nOptions:\n${options.join("\n")}\n\n${EXAMPLE}\n${EXIT_CODES_LINE}`;
+}
+
+/** The text `mlforge <command> --help` prints. */
+export function commandUsage(command: CommandDescriptor): string {
+  const options = [...command.flags, ...GLOBAL_FLAGS].map((flag) => row(flagLabel(flag), flag.description));
+  return `Usage: mlforge ${command.usage} [options]\n\n${command.summary}.\n\nOptions:\n${options.join("\n")}\n\n${EXIT_CODES_LINE}`;
+}
+
+/** The text `mlforge --help` prints. */
+export const USAGE = globalUsage();

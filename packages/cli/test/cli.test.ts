@@ -512,6 +512,35 @@ describe("finding the definitions file", () => {
   });
 });
 
+describe("signals", () => {
+  test.each([
+    ["SIGINT", 130, "Interrupted."],
+    ["SIGTERM", 143, "Terminated."],
+  ] as const)("%s stops a running build, which exits %i saying so", async (signal, code, message) => {
+    const store = path.join(workDir, `signal-${signal}`);
+    const child = spawn(process.execPath, [bin, "build", "--target", path.join(fixtures, "slow.ts")], {
+      cwd: workDir,
+      env: { ...process.env, MLFORGE_TEST_SOURCE: source, MLFORGE_TEST_STORE: store, JITI_FS_CACHE: "false" },
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 60_000,
+    });
+    let stderr = "";
+    const exited = new Promise<number | null>((resolve) => child.on("close", (exitCode) => resolve(exitCode)));
+    await new Promise<void>((resolve) =>
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+        stderr += chunk;
+        if (stderr.includes("QUERY STARTED")) resolve();
+      }),
+    );
+    // The query is handed to DuckDB just after the transform returns.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    child.kill(signal);
+    expect(await exited).toBe(code);
+    expect(stderr).toContain(message);
+    expect(await readdir(store).catch(() => [])).not.toContain("slow.parquet");
+  });
+});
+
 describe("command line", () => {
   test.each([
     [["build", "--frce"], "Unknown option '--frce'"],

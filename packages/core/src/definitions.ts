@@ -2,12 +2,13 @@ import path from "node:path";
 import { buildFeature } from "./build-feature";
 import type { BuildProgressEvent, BuildResult, FeatureBuildResult } from "./build-result";
 import { Engine, type EngineOptions } from "./engine";
-import { BuildError, FeatureBuildError, FeatureDefinitionError, FeatureNotFoundError, MlforgeError } from "./errors";
+import { BuildError, FeatureBuildError, FeatureDefinitionError, FeatureNotFoundError, InvalidOptionError, MlforgeError } from "./errors";
 import { errorMessage } from "./errors/error-message";
 import { isFeature, type Feature } from "./feature";
 import type { FeatureMetadata } from "./feature-metadata";
 import type { FeatureFrame } from "./feature-frame";
 import type { OfflineStore } from "./offline-store";
+import { checkOptions } from "./options";
 import { getTrainingData, type TrainingDataOptions } from "./point-in-time";
 import { readFeature } from "./read-feature";
 import type { Session } from "./session";
@@ -51,28 +52,10 @@ export interface MaterializeOptions extends Omit<BuildOptions, "features"> {
   featureNames?: readonly string[];
 }
 
-const BUILD_OPTIONS = ["features", "tags", "force", "onProgress", "signal"];
-const MATERIALIZE_OPTIONS = ["featureNames", "tags", "force", "onProgress", "signal"];
-
-/** Throws `FeatureDefinitionError` for options a method does not know (a typo would otherwise build everything) or of the wrong type. */
-function checkOptions(method: string, options: unknown, known: readonly string[]): void {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new FeatureDefinitionError(`${method} takes an options object, for example ${method}({ features: ["user_total_spend"] }).`);
-  }
-  const unknown = Object.keys(options).filter((key) => !known.includes(key));
-  if (unknown.length > 0) {
-    throw new FeatureDefinitionError(`${method} has unknown option ${unknown.map((key) => `'${key}'`).join(", ")}. Known options: ${known.join(", ")}.`);
-  }
-  const given = options as Record<string, unknown>;
-  for (const key of ["features", "featureNames", "tags"]) {
-    const value = given[key];
-    if (value !== undefined && !(Array.isArray(value) && value.every((item) => typeof item === "string"))) {
-      throw new FeatureDefinitionError(`${method} option '${key}' must be an array of names, for example ${key}: ["user_total_spend"].`);
-    }
-  }
-  if (given.force !== undefined && typeof given.force !== "boolean") throw new FeatureDefinitionError(`${method} option 'force' must be true or false.`);
-  if (given.onProgress !== undefined && typeof given.onProgress !== "function") throw new FeatureDefinitionError(`${method} option 'onProgress' must be a function.`);
-}
+/** The options of `build()` and `materialize()`; an unknown one (a misspelt selection) would otherwise build everything. */
+const BUILD_OPTIONS = { features: "names", tags: "names", force: "boolean", onProgress: "function", signal: "any" } as const;
+const MATERIALIZE_OPTIONS = { featureNames: "names", tags: "names", force: "boolean", onProgress: "function", signal: "any" } as const;
+const DEFINITIONS_OPTIONS = { name: "any", features: "any", offlineStore: "any", engine: "any", sources: "any", baseDirectory: "string" } as const;
 
 /** A defined feature and, when it was built, its metadata in the store. */
 export interface FeatureListing {
@@ -119,13 +102,9 @@ export class Definitions implements AsyncDisposable {
     if (typeof options.offlineStore?.putFile !== "function") {
       throw new FeatureDefinitionError("Definitions needs an offlineStore, for example offlineStore: new LocalStore(\"./feature_store\").");
     }
-    const known = new Set(["name", "features", "offlineStore", "engine", "sources", "baseDirectory"]);
-    const unknown = Object.keys(options).filter((key) => !known.has(key));
-    if (unknown.length > 0) {
-      throw new FeatureDefinitionError(`Definitions has unknown option ${unknown.map((key) => `'${key}'`).join(", ")}. Known options: ${[...known].join(", ")}.`);
-    }
+    checkOptions("Definitions", options, DEFINITIONS_OPTIONS);
     if (options.baseDirectory !== undefined && (typeof options.baseDirectory !== "string" || options.baseDirectory === "")) {
-      throw new FeatureDefinitionError("Definitions option 'baseDirectory' must be a directory path, for example baseDirectory: import.meta.dirname.");
+      throw new InvalidOptionError("Definitions option 'baseDirectory' must be a directory path, for example baseDirectory: import.meta.dirname.", "Definitions", Object.keys(DEFINITIONS_OPTIONS));
     }
     this.name = options.name;
     this.features = Object.freeze(collectFeatures(options.features));
@@ -173,7 +152,7 @@ export class Definitions implements AsyncDisposable {
    * the others, and `build` then rejects with `BuildError` carrying the full result.
    */
   async build(options: BuildOptions = {}): Promise<BuildResult> {
-    checkOptions("build", options, BUILD_OPTIONS);
+    checkOptions("build", options, BUILD_OPTIONS, { example: 'build({ features: ["user_total_spend"] })' });
     const started = performance.now();
     const selected = this.select(options);
     const { signal, onProgress } = options;
@@ -234,7 +213,7 @@ export class Definitions implements AsyncDisposable {
 
   /** Same as `build({ features: featureNames, … })`. */
   async materialize(options: MaterializeOptions = {}): Promise<BuildResult> {
-    checkOptions("materialize", options, MATERIALIZE_OPTIONS);
+    checkOptions("materialize", options, MATERIALIZE_OPTIONS, { example: 'materialize({ featureNames: ["user_total_spend"] })' });
     const { featureNames, ...rest } = options;
     return this.build({ ...rest, features: featureNames });
   }

@@ -1,4 +1,5 @@
 import { FeatureDefinitionError } from "./errors";
+import { checkOptions } from "./options";
 import { sourceFormat } from "./source";
 import { sourceScheme } from "./source-provider";
 
@@ -61,7 +62,7 @@ function assertColumnList(name: string, label: string, columns: unknown): assert
   }
 }
 
-const knownOptions = new Set(["name", "keys", "source", "timestamp", "description", "tags"]);
+const FEATURE_OPTIONS = { name: "any", keys: "any", source: "any", timestamp: "any", description: "any", tags: "any" } as const;
 
 /**
  * Defines a feature: DuckDB SQL over a source file, built into the offline store by `Definitions`.
@@ -76,10 +77,7 @@ export function feature(options: FeatureOptions, transform: FeatureTransform): F
     throw new FeatureDefinitionError("Feature has no name. Pass `name` in the options or use a named function as the transform.");
   }
   assertFeatureName(name);
-  const unknown = Object.keys(options).filter((key) => !knownOptions.has(key));
-  if (unknown.length > 0) {
-    throw new FeatureDefinitionError(`Feature '${name}' has unknown option ${unknown.map((key) => `'${key}'`).join(", ")}. Known options: ${[...knownOptions].join(", ")}.`);
-  }
+  checkOptions(`Feature '${name}'`, options, FEATURE_OPTIONS);
   if (typeof transform !== "function") {
     throw new FeatureDefinitionError(`Feature '${name}' has no transform. Pass a function that returns a SQL query as the second argument of feature().`);
   }

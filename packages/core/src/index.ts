@@ -4,14 +4,11 @@ export type { BuildOptions, DefinitionsOptions, FeatureListing, MaterializeOptio
 export type { Column, EngineOptions } from "./engine";
 export type { Entities } from "./entities";
 export * from "./errors";
-export { assertFeatureName, feature, FEATURE_NAME_PATTERN, isFeature } from "./feature";
+export { feature, isFeature } from "./feature";
 export type { Feature, FeatureOptions, FeatureTransform } from "./feature";
-export { FeatureFrame } from "./feature-frame";
-export type { FeatureFrameSource } from "./feature-frame";
+export type { FeatureFrame } from "./feature-frame";
 export type { FeatureFooter, FeatureMetadata } from "./feature-metadata";
 export type { OfflineStore, OfflineStoreCapabilities, StoredObject } from "./offline-store";
-export { assertStoreKey, dataKey, listFeatureNames, metadataKey } from "./layout";
 export type { OnlineReadRequest, OnlineStore } from "./online-store";
 export type { JoinPlan, TrainingDataOptions } from "./point-in-time";
 export type { LocalSourceFile, RemoteSourceFile, SourceFile, SourceFormat } from "./source";
-export type { RemoteObject, SourceProvider } from "./source-provider";

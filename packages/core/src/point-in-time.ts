@@ -8,6 +8,7 @@ import { FeatureFrame } from "./feature-frame";
 import type { OfflineStore } from "./offline-store";
 import type { Session } from "./session";
 import { openStoredFeatures, type StoredFeature } from "./stored-feature";
+import { checkOptions } from "./options";
 import { quoteIdentifier, quoteLiteral } from "./sql";
 import { createTemporaryDirectory, removeTemporaryDirectory } from "./temporary-directory";
 
@@ -55,7 +56,7 @@ interface StoredFeatureColumns {
   rows: number;
 }
 
-const knownOptions = new Set(["features", "entities", "timestamp", "plan"]);
+const TRAINING_DATA_OPTIONS = { features: "any", entities: "any", timestamp: "any", plan: "any" } as const;
 
 /** Types an event time may have; anything else cannot be compared with a point in time. */
 const timeTypes = new Set(["DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE", "VARCHAR"]);
@@ -78,13 +79,11 @@ function hiddenName(base: string, taken: Set<string>): string {
 }
 
 function validateOptions(options: TrainingDataOptions): void {
-  if (typeof options !== "object" || options === null) {
-    throw new TrainingDataError('getTrainingData takes an options object, for example { features: ["user_total_spend"], entities: "data/labels.parquet", timestamp: "event_time" }.');
-  }
-  const unknown = Object.keys(options).filter((key) => !knownOptions.has(key));
-  if (unknown.length > 0) {
-    throw new TrainingDataError(`getTrainingData has unknown option ${quoted(unknown)}. Known options: ${[...knownOptions].join(", ")}.`);
-  }
+  // A TrainingDataError, as before InvalidOptionError existed; it still passes InvalidOptionError.isInstance.
+  checkOptions("getTrainingData", options, TRAINING_DATA_OPTIONS, {
+    example: '{ features: ["user_total_spend"], entities: "data/labels.parquet", timestamp: "event_time" }',
+    errorClass: TrainingDataError,
+  });
   const { features, entities, timestamp } = options;
   if (!Array.isArray(features) || features.length === 0) {
     throw new TrainingDataError('getTrainingData needs at least one feature name in `features`, for example features: ["user_total_spend"].');

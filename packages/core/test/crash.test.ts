@@ -4,7 +4,8 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Definitions, listFeatureNames } from "@mlforge/core";
+import { Definitions } from "@mlforge/core";
+import { listFeatureNames } from "@mlforge/core/store-kit";
 import { LocalStore } from "@mlforge/store-local";
 import { dataFacts, duckdb, killTimes, literal, seededRandom, sleep, startBuild, type DataFacts } from "./support/build-children";
 import { expectedRows, featureNames, sourceSql, versionedFeatures, type BuildChildConfig, type FeatureVersion } from "./support/versioned-features";

@@ -5,7 +5,6 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import {
   Definitions,
   feature,
-  FeatureFrame,
   FeatureNotBuiltError,
   FeatureNotFoundError,
   MlforgeError,
@@ -13,6 +12,8 @@ import {
   type TrainingDataOptions,
 } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
+// FeatureFrame is exported as a type: users receive frames, never construct them.
+import { FeatureFrame } from "../src/feature-frame";
 import { choosePlan, RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW } from "../src/point-in-time";
 
 let directory: string;

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { BuildError, Definitions, feature, metadataKey, SourceNotFoundError, StoreAccessError, type OfflineStore } from "@mlforge/core";
+import { BuildError, Definitions, feature, SourceNotFoundError, StoreAccessError, type OfflineStore } from "@mlforge/core";
+import { metadataKey } from "@mlforge/core/store-kit";
 import { LocalStore } from "@mlforge/store-local";
 import { intercept } from "@mlforge/test-support";
 

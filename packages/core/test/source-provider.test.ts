@@ -10,9 +10,8 @@ import {
   SourceNotFoundError,
   StoreAccessError,
   type OfflineStore,
-  type RemoteObject,
-  type SourceProvider,
 } from "@mlforge/core";
+import type { RemoteObject, SourceProvider } from "@mlforge/core/store-kit";
 import { LocalStore } from "@mlforge/store-local";
 import { intercept } from "@mlforge/test-support";
 

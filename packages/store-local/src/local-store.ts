@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { assertStoreKey, StoreAccessError, type OfflineStore, type StoredObject } from "@mlforge/core";
+import { StoreAccessError, type OfflineStore, type StoredObject } from "@mlforge/core";
+import { assertStoreKey, checkOptions } from "@mlforge/core/store-kit";
 
 /** Options of `new LocalStore()`. */
 export interface LocalStoreOptions {
@@ -49,9 +50,11 @@ export class LocalStore implements OfflineStore {
   readonly capabilities = Object.freeze({ servesFilesInPlace: true });
 
   constructor(options: string | URL | LocalStoreOptions) {
+    // A misspelt key ({ pth: "…" }) is named as such rather than reported as a missing path.
+    if (typeof options === "object" && options !== null && !(options instanceof URL)) checkOptions("LocalStore", options, { path: "any" });
     const given = typeof options === "string" || options instanceof URL ? options : options?.path;
     if (!(typeof given === "string" && given !== "") && !(given instanceof URL)) {
-      throw new StoreAccessError('LocalStore needs a directory path, for example new LocalStore("./feature_store").');
+      throw new StoreAccessError('LocalStore needs a directory path, for example new LocalStore("./feature_store").', { store: "LocalStore", operation: "constructor" });
     }
     this.location = path.resolve(given instanceof URL ? fileURLToPath(given) : given);
   }
@@ -61,8 +64,13 @@ export class LocalStore implements OfflineStore {
     return path.join(this.location, ...key.split("/"));
   }
 
-  /** Wraps a file-system failure in a `StoreAccessError` that says what to do. */
-  private accessError(action: string, target: string, error: unknown): StoreAccessError {
+  /** How errors name this store. */
+  private get description(): string {
+    return `LocalStore at ${this.location}`;
+  }
+
+  /** Wraps a file-system failure of `operation` (an OfflineStore method) in a `StoreAccessError` that says what to do. */
+  private accessError(operation: string, action: string, target: string, error: unknown): StoreAccessError {
     const code = errorCode(error);
     const hint =
       code === "EACCES" || code === "EPERM"
@@ -70,13 +78,13 @@ export class LocalStore implements OfflineStore {
         : code === "ENOTDIR" || code === "EEXIST"
           ? "Part of that path is a file; point LocalStore at a directory."
           : "Check the path and the disk.";
-    return new StoreAccessError(`LocalStore could not ${action} '${target}' (${code ?? String(error)}). ${hint}`, { cause: error });
+    return new StoreAccessError(`LocalStore could not ${action} '${target}' (${code ?? String(error)}). ${hint}`, { cause: error, store: this.description, operation });
   }
 
   /** Creates a directory inside the store, reporting a clear error when it cannot. */
-  private async ensureDirectory(directory: string): Promise<void> {
+  private async ensureDirectory(operation: string, directory: string): Promise<void> {
     await mkdir(directory, { recursive: true }).catch((error: unknown) => {
-      throw this.accessError("create directory", directory, error);
+      throw this.accessError(operation, "create directory", directory, error);
     });
   }
 
@@ -87,10 +95,13 @@ export class LocalStore implements OfflineStore {
   async check(): Promise<void> {
     const info = await stat(this.location).catch((error: unknown) => {
       if (errorCode(error) === "ENOENT") return undefined;
-      throw this.accessError("read", this.location, error);
+      throw this.accessError("check", "read", this.location, error);
     });
     if (info !== undefined && !info.isDirectory()) {
-      throw new StoreAccessError(`LocalStore path '${this.location}' is a file, not a directory. Point LocalStore at a directory.`);
+      throw new StoreAccessError(`LocalStore path '${this.location}' is a file, not a directory. Point LocalStore at a directory.`, {
+        store: this.description,
+        operation: "check",
+      });
     }
     if (info !== undefined) await this.removeLeftovers();
   }
@@ -109,12 +120,12 @@ export class LocalStore implements OfflineStore {
 
   async stagingPath(key: string): Promise<string> {
     const target = this.pathOf(key);
-    await this.ensureDirectory(path.dirname(target));
+    await this.ensureDirectory("stagingPath", path.dirname(target));
     // A dot-name beside the target: invisible as an object, and renamed on the same file system.
     const staged = temporaryPath(target);
     // Created empty here, so that a directory this user may not write to is reported as such, not as an engine error.
     await writeFile(staged, "", { flag: "wx" }).catch((error: unknown) => {
-      throw this.accessError("write in", path.dirname(target), error);
+      throw this.accessError("stagingPath", "write in", path.dirname(target), error);
     });
     return staged;
   }
@@ -122,13 +133,13 @@ export class LocalStore implements OfflineStore {
   async putFile(key: string, file: string): Promise<StoredObject> {
     const target = this.pathOf(key);
     try {
-      await this.ensureDirectory(path.dirname(target));
+      await this.ensureDirectory("putFile", path.dirname(target));
       const { size } = await stat(file);
       await rename(file, target);
       return { uri: target, bytes: size };
     } catch (error) {
       if (StoreAccessError.isInstance(error)) throw error;
-      throw this.accessError("write", target, error);
+      throw this.accessError("putFile", "write", target, error);
     }
   }
 
@@ -148,20 +159,20 @@ export class LocalStore implements OfflineStore {
       return await readFile(target, "utf8");
     } catch (error) {
       if (errorCode(error) === "ENOENT") return undefined;
-      throw this.accessError("read", target, error);
+      throw this.accessError("getText", "read", target, error);
     }
   }
 
   async putText(key: string, text: string): Promise<void> {
     const target = this.pathOf(key);
-    await this.ensureDirectory(path.dirname(target));
+    await this.ensureDirectory("putText", path.dirname(target));
     const temporary = temporaryPath(target);
     try {
       await writeFile(temporary, text);
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });
-      throw this.accessError("write", target, error);
+      throw this.accessError("putText", "write", target, error);
     }
   }
 
@@ -169,7 +180,7 @@ export class LocalStore implements OfflineStore {
     const directory = prefix === "" ? this.location : this.pathOf(prefix.replace(/\/$/, ""));
     const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch((error: unknown) => {
       if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return [];
-      throw this.accessError("list", directory, error);
+      throw this.accessError("list", "list", directory, error);
     });
     return entries
       .filter((entry) => entry.isFile() && !entry.name.startsWith("."))
@@ -181,21 +192,21 @@ export class LocalStore implements OfflineStore {
   async copy(from: string, to: string): Promise<void> {
     const source = this.pathOf(from);
     const target = this.pathOf(to);
-    await this.ensureDirectory(path.dirname(target));
+    await this.ensureDirectory("copy", path.dirname(target));
     const temporary = temporaryPath(target);
     try {
       await copyFile(source, temporary);
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });
-      throw this.accessError("copy to", target, error);
+      throw this.accessError("copy", "copy to", target, error);
     }
   }
 
   async delete(key: string): Promise<void> {
     const target = this.pathOf(key);
     await rm(target, { force: true }).catch((error: unknown) => {
-      throw this.accessError("remove", target, error);
+      throw this.accessError("delete", "remove", target, error);
     });
   }
 

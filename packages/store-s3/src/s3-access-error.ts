@@ -5,6 +5,10 @@ export type S3Action = "s3:ListBucket" | "s3:GetObject" | "s3:PutObject" | "s3:D
 
 /** What S3Store (or an s3Sources() provider) was doing when a request failed, so that the message can say how to fix it. */
 export interface S3RequestContext {
+  /** The store or provider, for `StoreAccessError.store`: "S3Store s3://bucket/prefix", "s3Sources() s3://bucket". @default none */
+  store?: string;
+  /** What it was doing, for `StoreAccessError.operation`: "putFeature", "check", "list"… @default none */
+  operation?: string;
   bucket: string;
   /** What the user configured, named in fixes: the store, or the source provider (whose bucket comes from a source URI). @default "S3Store" */
   owner?: "S3Store" | "s3Sources()";
@@ -239,7 +243,12 @@ export function s3ErrorMessage(error: unknown, context: S3RequestContext): strin
  */
 export function s3AccessError(error: unknown, context: S3RequestContext): StoreAccessError {
   const cause = redactSecrets(error, context.secrets);
-  return new StoreAccessError(s3ErrorMessage(cause, context), { cause, ...(isAccessDenied(error) ? { reason: "access-denied" as const } : {}) });
+  return new StoreAccessError(s3ErrorMessage(cause, context), {
+    cause,
+    store: context.store,
+    operation: context.operation,
+    ...(isAccessDenied(error) ? { reason: "access-denied" as const } : {}),
+  });
 }
 
 /**

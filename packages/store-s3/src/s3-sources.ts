@@ -3,7 +3,8 @@ import { rm, stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, paginateListObjectsV2, type S3Client } from "@aws-sdk/client-s3";
-import { FeatureDefinitionError, SourceNotFoundError, StoreAccessError, type RemoteObject, type SourceProvider } from "@mlforge/core";
+import { InvalidOptionError, SourceNotFoundError, StoreAccessError } from "@mlforge/core";
+import { checkOptions, type RemoteObject, type SourceProvider } from "@mlforge/core/store-kit";
 import { errorSecrets, isAccessDenied, isNotFound, redactSecrets, s3AccessError, s3ErrorCode, s3ErrorMessage, type S3Action, type S3RequestContext } from "./s3-access-error";
 import { createS3Client, type S3ClientOptions } from "./s3-client";
 
@@ -15,25 +16,19 @@ export interface S3SourcesOptions extends S3ClientOptions {
   client?: S3Client;
 }
 
-const KNOWN_OPTIONS = ["region", "endpoint", "forcePathStyle", "credentials", "client"];
+const KNOWN_OPTIONS = { region: "any", endpoint: "any", forcePathStyle: "any", credentials: "any", client: "any" } as const;
 const CLIENT_OPTIONS = ["region", "endpoint", "forcePathStyle", "credentials"] as const;
 /** Total time allowed for a listing page or a HEAD before it is retried; downloads have only the socket timeout. */
 const SMALL = { requestTimeout: 10_000 };
 
 function validate(options: S3SourcesOptions): void {
-  if (typeof options !== "object" || options === null) {
-    throw new FeatureDefinitionError('s3Sources() takes an options object, for example s3Sources({ region: "us-west-2" }).');
-  }
-  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.includes(key));
-  if (unknown.length > 0) {
-    throw new FeatureDefinitionError(`s3Sources() has unknown option ${unknown.map((key) => `'${key}'`).join(", ")}. Known options: ${KNOWN_OPTIONS.join(", ")}.`);
-  }
+  checkOptions("s3Sources()", options, KNOWN_OPTIONS, { example: 's3Sources({ region: "us-west-2" })' });
   if (options.client !== undefined) {
     const clashing = CLIENT_OPTIONS.filter((key) => options[key] !== undefined);
     if (clashing.length > 0) {
-      throw new FeatureDefinitionError(`s3Sources() got a ready 'client' and also ${clashing.map((key) => `'${key}'`).join(", ")}. Configure those on the S3Client, or drop 'client'.`);
+      throw new InvalidOptionError(`s3Sources() got a ready 'client' and also ${clashing.map((key) => `'${key}'`).join(", ")}. Configure those on the S3Client, or drop 'client'.`, "s3Sources()", ["client", ...clashing]);
     }
-    if (typeof options.client.send !== "function") throw new FeatureDefinitionError("s3Sources() option client must be an S3Client from @aws-sdk/client-s3.");
+    if (typeof options.client.send !== "function") throw new InvalidOptionError("s3Sources() option client must be an S3Client from @aws-sdk/client-s3.", "s3Sources()", ["client"]);
   }
 }
 
@@ -137,7 +132,7 @@ class S3Sources implements SourceProvider {
         }
       }
     } catch (error) {
-      throw await this.fail(error, uri, { bucket, action: "s3:ListBucket", prefix });
+      throw await this.fail(error, uri, { bucket, operation: "list", action: "s3:ListBucket", prefix });
     }
     return objects.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
   }
@@ -158,10 +153,10 @@ class S3Sources implements SourceProvider {
         );
         if ("exists" in listing && !listing.exists) return [];
         if ("listingError" in listing && !isAccessDenied(listing.listingError)) {
-          throw await this.fail(listing.listingError, uri, { bucket, action: "s3:ListBucket", prefix: key });
+          throw await this.fail(listing.listingError, uri, { bucket, operation: "list", action: "s3:ListBucket", prefix: key });
         }
       }
-      throw await this.fail(error, uri, { bucket, action: "s3:GetObject", key });
+      throw await this.fail(error, uri, { bucket, operation: "list", action: "s3:GetObject", key });
     }
   }
 
@@ -177,15 +172,18 @@ class S3Sources implements SourceProvider {
       await pipeline(response.Body as Readable, createWriteStream(file));
       const { size } = await stat(file);
       if (response.ContentLength !== undefined && size !== response.ContentLength) {
-        throw new StoreAccessError(`Downloaded ${size} of ${response.ContentLength} bytes of '${object.uri}': the connection broke. Build again.`);
+        throw new StoreAccessError(`Downloaded ${size} of ${response.ContentLength} bytes of '${object.uri}': the connection broke. Build again.`, {
+          store: `s3Sources() s3://${bucket}`,
+          operation: "download",
+        });
       }
     } catch (error) {
       await rm(file, { force: true });
-      if (error instanceof StoreAccessError) throw error;
+      if (StoreAccessError.isInstance(error)) throw error;
       if (isNotFound(error)) {
         throw new SourceNotFoundError(object.uri, `Source object '${object.uri}' was deleted after it was listed (${s3ErrorCode(error) ?? "NotFound"}). Build again.`, { cause: error });
       }
-      throw await this.fail(error, object.uri, { bucket, action: "s3:GetObject", key });
+      throw await this.fail(error, object.uri, { bucket, operation: "download", action: "s3:GetObject", key });
     }
   }
 
@@ -198,10 +196,11 @@ class S3Sources implements SourceProvider {
   }
 
   /** A missing bucket is a `SourceNotFoundError`; anything else a `StoreAccessError` naming the action and the key or prefix. */
-  private async fail(error: unknown, uri: string, about: { bucket: string; action: S3Action; key?: string; prefix?: string }): Promise<Error> {
+  private async fail(error: unknown, uri: string, about: { bucket: string; operation: string; action: S3Action; key?: string; prefix?: string }): Promise<Error> {
     const region = await this.region();
     const context: S3RequestContext = {
       ...about,
+      store: `s3Sources() s3://${about.bucket}`,
       owner: "s3Sources()",
       endpoint: this.endpoint ?? (this.credentialSource === "client" ? "the S3Client's endpoint" : `Amazon S3 (region ${region ?? "unknown"})`),
       region,

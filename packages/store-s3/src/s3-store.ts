@@ -18,7 +18,8 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { assertStoreKey, StoreAccessError, type OfflineStore, type StoredObject } from "@mlforge/core";
+import { StoreAccessError, type OfflineStore, type StoredObject } from "@mlforge/core";
+import { assertStoreKey, checkOptions } from "@mlforge/core/store-kit";
 import { createS3Client } from "./s3-client";
 import { errorSecrets, isAccessDenied, isNotFound, s3AccessError, s3ErrorCode, type S3Action } from "./s3-access-error";
 
@@ -47,7 +48,18 @@ export interface S3StoreOptions {
 }
 
 const MIB = 1024 * 1024;
-const KNOWN_OPTIONS = ["bucket", "prefix", "region", "endpoint", "forcePathStyle", "credentials", "client", "partSize", "queueSize", "cacheDirectory"];
+const KNOWN_OPTIONS = {
+  bucket: "any",
+  prefix: { kind: "string", example: '"prod/features"' },
+  region: "any",
+  endpoint: "any",
+  forcePathStyle: "any",
+  credentials: "any",
+  client: "any",
+  partSize: "any",
+  queueSize: "any",
+  cacheDirectory: "any",
+} as const;
 const CLIENT_OPTIONS = ["region", "endpoint", "forcePathStyle", "credentials"] as const;
 /** Total time allowed for one small request (a listing, a metadata document, a HEAD) before it is retried. */
 const SMALL_REQUEST_TIMEOUT_MS = 10_000;
@@ -55,26 +67,21 @@ const SMALL = { requestTimeout: SMALL_REQUEST_TIMEOUT_MS };
 const PARQUET_TYPE = "application/vnd.apache.parquet";
 
 function invalid(message: string): StoreAccessError {
-  return new StoreAccessError(message);
+  return new StoreAccessError(message, { store: "S3Store", operation: "constructor" });
 }
 
 function validate(options: S3StoreOptions): void {
-  if (typeof options !== "object" || options === null) {
-    throw invalid('S3Store needs an options object, for example new S3Store({ bucket: "mlforge-features", prefix: "prod/features" }).');
-  }
-  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.includes(key));
-  if (unknown.length > 0) {
-    throw invalid(`S3Store has unknown option ${unknown.map((key) => `'${key}'`).join(", ")}. Known options: ${KNOWN_OPTIONS.join(", ")}.`);
-  }
+  // A StoreAccessError, as before InvalidOptionError existed; it still passes InvalidOptionError.isInstance.
+  checkOptions("S3Store", options, KNOWN_OPTIONS, {
+    example: 'new S3Store({ bucket: "mlforge-features", prefix: "prod/features" })',
+    errorClass: StoreAccessError,
+  });
   const { bucket } = options;
   if (typeof bucket !== "string" || bucket.trim() === "") {
     throw invalid('S3Store needs a bucket, for example new S3Store({ bucket: "mlforge-features" }).');
   }
   if (bucket.startsWith("s3://") || bucket.includes("/")) {
     throw invalid(`S3Store option bucket is '${bucket}'; give the bare bucket name and put the path in 'prefix', for example { bucket: "mlforge-features", prefix: "prod/features" }.`);
-  }
-  if (options.prefix !== undefined && typeof options.prefix !== "string") {
-    throw invalid(`S3Store option prefix must be a string such as "prod/features", not ${typeof options.prefix}.`);
   }
   if (options.client !== undefined) {
     const clashing = CLIENT_OPTIONS.filter((key) => options[key] !== undefined);
@@ -183,6 +190,11 @@ export class S3Store implements OfflineStore {
     return `s3://${this.bucket}/${objectKey}`;
   }
 
+  /** How errors name this store: its location, never its credentials. */
+  private get description(): string {
+    return `S3Store ${this.location}`;
+  }
+
   private async region(): Promise<string | undefined> {
     try {
       return await this.client.config.region();
@@ -191,10 +203,12 @@ export class S3Store implements OfflineStore {
     }
   }
 
-  /** Wraps a failed request in a `StoreAccessError` naming the action and the key or prefix. */
-  private async fail(error: unknown, action: S3Action, about: { key?: string; prefix?: string }, check = false): Promise<StoreAccessError> {
+  /** Wraps a failed request of `operation` (an OfflineStore method) in a `StoreAccessError` naming the action and the key or prefix. */
+  private async fail(operation: string, error: unknown, action: S3Action, about: { key?: string; prefix?: string }, check = false): Promise<StoreAccessError> {
     const region = await this.region();
     return s3AccessError(error, {
+      store: this.description,
+      operation,
       bucket: this.bucket,
       action,
       ...about,
@@ -234,7 +248,7 @@ export class S3Store implements OfflineStore {
     try {
       await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyPrefix || undefined, MaxKeys: 1 }), SMALL);
     } catch (error) {
-      throw await this.fail(error, "s3:ListBucket", { prefix: this.keyPrefix }, true);
+      throw await this.fail("check", error, "s3:ListBucket", { prefix: this.keyPrefix }, true);
     }
   }
 
@@ -245,11 +259,11 @@ export class S3Store implements OfflineStore {
   }
 
   /** Handles a failed read of `key`: undefined when the object is missing, else a clear error. */
-  private async missingOr(error: unknown, key: string): Promise<undefined> {
+  private async missingOr(operation: string, error: unknown, key: string): Promise<undefined> {
     if (isNotFound(error)) return undefined;
     // Without s3:GetObject, S3 answers 403 even for a missing object; listing tells the two apart.
     if (isAccessDenied(error) && !(await this.exists(key).catch(() => true))) return undefined;
-    throw await this.fail(error, "s3:GetObject", { key });
+    throw await this.fail(operation, error, "s3:GetObject", { key });
   }
 
   async stagingPath(key: string): Promise<string> {
@@ -267,6 +281,8 @@ export class S3Store implements OfflineStore {
       const { size } = await stat(file).catch((error: unknown) => {
         throw new StoreAccessError(`S3Store could not read the staged file '${file}' (${errorCode(error) ?? String(error)}). Write the feature to store.stagingPath() first.`, {
           cause: error,
+          store: this.description,
+          operation: "putFile",
         });
       });
       const upload = new Upload({
@@ -282,9 +298,9 @@ export class S3Store implements OfflineStore {
       try {
         etag = (await upload.done()).ETag;
       } catch (error) {
-        const failure = await this.fail(error, "s3:PutObject", { key });
+        const failure = await this.fail("putFile", error, "s3:PutObject", { key });
         const leftover = await this.abortUpload(key, upload.uploadId);
-        throw leftover === undefined ? failure : new StoreAccessError(`${failure.message} ${leftover}`, { cause: error, reason: failure.reason });
+        throw leftover === undefined ? failure : new StoreAccessError(`${failure.message} ${leftover}`, { cause: error, store: this.description, operation: "putFile", reason: failure.reason });
       }
       return { uri: this.uriOf(key), bytes: size, ...(etag === undefined ? {} : { etag }) };
     } finally {
@@ -313,7 +329,7 @@ export class S3Store implements OfflineStore {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), SMALL);
       return { uri: this.uriOf(key), bytes: head.ContentLength ?? 0, ...(head.ETag === undefined ? {} : { etag: head.ETag }) };
     } catch (error) {
-      return this.missingOr(error, key);
+      return this.missingOr("head", error, key);
     }
   }
 
@@ -339,13 +355,15 @@ export class S3Store implements OfflineStore {
     await mkdir(this.cacheDirectory, { recursive: true }).catch((error: unknown) => {
       throw new StoreAccessError(`S3Store could not create its cache directory '${this.cacheDirectory}' (${errorCode(error) ?? String(error)}). Pass a writable cacheDirectory.`, {
         cause: error,
+        store: this.description,
+        operation: "getFeaturePath",
       });
     });
     let response;
     try {
       response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (error) {
-      return this.missingOr(error, key);
+      return this.missingOr("getFile", error, key);
     }
     // Named by the ETag of what was actually downloaded, in case the object changed since the HEAD.
     const target = this.cachePath(key, response.ETag ?? randomBytes(8).toString("hex"));
@@ -354,13 +372,16 @@ export class S3Store implements OfflineStore {
       await pipeline(response.Body as Readable, createWriteStream(temporary));
       const { size } = await stat(temporary);
       if (response.ContentLength !== undefined && size !== response.ContentLength) {
-        throw new StoreAccessError(`S3Store downloaded ${size} of ${response.ContentLength} bytes of 's3://${this.bucket}/${key}'. The connection broke; try again.`);
+        throw new StoreAccessError(`S3Store downloaded ${size} of ${response.ContentLength} bytes of 's3://${this.bucket}/${key}'. The connection broke; try again.`, {
+          store: this.description,
+          operation: "getFeaturePath",
+        });
       }
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });
       if (StoreAccessError.isInstance(error)) throw error;
-      throw await this.fail(error, "s3:GetObject", { key });
+      throw await this.fail("getFile", error, "s3:GetObject", { key });
     }
     await this.dropStaleVersions(key, target);
     return target;
@@ -381,7 +402,7 @@ export class S3Store implements OfflineStore {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), SMALL);
       return await response.Body!.transformToString("utf8");
     } catch (error) {
-      return this.missingOr(error, key);
+      return this.missingOr("getText", error, key);
     }
   }
 
@@ -391,7 +412,7 @@ export class S3Store implements OfflineStore {
     try {
       await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: contentType(key) }), SMALL);
     } catch (error) {
-      throw await this.fail(error, "s3:PutObject", { key });
+      throw await this.fail("putText", error, "s3:PutObject", { key });
     }
   }
 
@@ -406,7 +427,7 @@ export class S3Store implements OfflineStore {
         }
       }
     } catch (error) {
-      throw await this.fail(error, "s3:ListBucket", { prefix: objectPrefix });
+      throw await this.fail("list", error, "s3:ListBucket", { prefix: objectPrefix });
     }
     return keys.sort();
   }
@@ -418,7 +439,7 @@ export class S3Store implements OfflineStore {
     try {
       await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: encodeURI(`${this.bucket}/${source}`) }), SMALL);
     } catch (error) {
-      throw await this.fail(error, "s3:PutObject", { key });
+      throw await this.fail("copy", error, "s3:PutObject", { key });
     }
   }
 
@@ -428,7 +449,7 @@ export class S3Store implements OfflineStore {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), SMALL);
     } catch (error) {
-      throw await this.fail(error, "s3:DeleteObject", { key });
+      throw await this.fail("delete", error, "s3:DeleteObject", { key });
     }
   }
 

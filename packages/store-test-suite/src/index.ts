@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { BuildError, dataKey, Definitions, feature, listFeatureNames, metadataKey, MlforgeError, type OfflineStore } from "@mlforge/core";
+import { BuildError, Definitions, feature, MlforgeError, type OfflineStore } from "@mlforge/core";
+import { dataKey, listFeatureNames, metadataKey } from "@mlforge/core/store-kit";
 
 /** The subset of Jest's (or Vitest's, or node:test's) `test` function that the suite needs. */
 export type TestFunction = (name: string, body: () => Promise<void>) => unknown;
@@ -171,7 +172,7 @@ export function offlineStoreTestSuite(test: TestFunction, createStore: StoreFact
       const broken = totalSpend(transactions, "SELECT user_id, sum(no_such_column) AS total_spend FROM $src GROUP BY user_id");
       await assert.rejects(
         new Definitions({ name: "suite", features: [broken], offlineStore: store }).build({ force: true }),
-        (error: unknown) => error instanceof BuildError && /no_such_column/.test(error.message),
+        (error: unknown) => BuildError.isInstance(error) && /no_such_column/.test(error.message),
       );
       assert.deepEqual(await readFile((await store.getFile(dataKey("user_total_spend")))!), before.data);
       assert.equal(await store.getText(metadataKey("user_total_spend")), before.metadata);

@@ -4,6 +4,7 @@ export { FeatureDefinitionError } from "./feature-definition-error";
 export { FeatureFrameClosedError } from "./feature-frame-closed-error";
 export { FeatureNotBuiltError } from "./feature-not-built-error";
 export { FeatureNotFoundError } from "./feature-not-found-error";
+export { InvalidOptionError } from "./invalid-option-error";
 export { MlforgeError } from "./mlforge-error";
 export { SourceNotFoundError } from "./source-not-found-error";
 export { StoreAccessError } from "./store-access-error";

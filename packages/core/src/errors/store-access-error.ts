@@ -12,17 +12,23 @@ export type StoreAccessReason = "access-denied";
  */
 export class StoreAccessError extends MlforgeError {
   private readonly [marker] = true;
+  override readonly name: string = "StoreAccessError";
+  /** The store that failed, such as "LocalStore at /srv/features" or "S3Store s3://bucket/prefix"; never a secret. */
+  readonly store: string | undefined;
+  /** What the store was doing, such as "putFile" or "check". */
+  readonly operation: string | undefined;
   /** Set when the store refused the credentials for this operation. */
   readonly reason: StoreAccessReason | undefined;
 
-  constructor(message: string, options?: { cause?: unknown; reason?: StoreAccessReason }) {
+  constructor(message: string, options?: { cause?: unknown; store?: string; operation?: string; reason?: StoreAccessReason }) {
     super(message, options);
-    this.name = "StoreAccessError";
+    this.store = options?.store;
+    this.operation = options?.operation;
     this.reason = options?.reason;
   }
 
-  /** True for a `StoreAccessError` from any copy of `@mlforge/core`. */
-  static isInstance(error: unknown): error is StoreAccessError {
-    return typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[marker] === true;
+  /** True for a `StoreAccessError`, even one thrown by another copy of `@mlforge/core`. */
+  static override isInstance(error: unknown): error is StoreAccessError {
+    return MlforgeError.hasMarker(error, "mlforge.error.StoreAccessError");
   }
 }

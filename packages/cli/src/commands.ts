@@ -1,0 +1,111 @@
+import type { CommandDescriptor, FlagDescriptor } from "./command-descriptor";
+import { parseRowCount, parseShard, splitList } from "./flag-values";
+import type { CliArguments } from "./parse-arguments";
+import { UsageError } from "./usage-error";
+
+// Each command's implementation is imported when it runs: DuckDB and jiti take a few hundred
+// milliseconds that --help and usage errors need not wait for.
+
+/** Flags every command takes; `--target` is listed first in help, the others last. */
+export const GLOBAL_FLAGS: readonly FlagDescriptor[] = [
+  {
+    name: "target",
+    type: "string",
+    placeholder: "<file>",
+    description:
+      "Definitions file (.ts, .mts, .js, .mjs) exporting `defs` or a default Definitions\n(default: definitions.{ts,mts,js,mjs} or src/definitions.{ts,mts,js,mjs} in the working directory)",
+  },
+  { name: "json", type: "boolean", description: "Print one JSON document on stdout instead of text" },
+  { name: "help", type: "boolean", short: "h", description: "Show this help" },
+  { name: "version", type: "boolean", short: "v", description: "Show the version" },
+];
+
+/** File types `training-data --out` can write. */
+const OUTPUT_EXTENSIONS: readonly string[] = [".parquet", ".csv", ".csv.gz"];
+
+const trainingDataExample = "`mlforge training-data --features user_total_spend --entities labels.parquet --timestamp event_time --out train.parquet`";
+
+/** `training-data` needs features, entities and an output file of a known type; the timestamp is optional. */
+function checkTrainingData(result: CliArguments): void {
+  const missing = [
+    result.features === undefined ? "--features" : undefined,
+    result.entities === undefined || result.entities.trim() === "" ? "--entities" : undefined,
+    result.out === undefined || result.out.trim() === "" ? "--out" : undefined,
+  ].filter((flag) => flag !== undefined);
+  if (missing.length > 0) {
+    throw new UsageError(`training-data needs ${missing.join(", ")}, for example ${trainingDataExample}.`);
+  }
+  if (result.timestamp !== undefined && result.timestamp.trim() === "") {
+    throw new UsageError("--timestamp needs the entity rows' event-time column, for example --timestamp event_time.");
+  }
+  const out = result.out!.toLowerCase();
+  if (!OUTPUT_EXTENSIONS.some((extension) => out.endsWith(extension))) {
+    throw new UsageError(`--out '${result.out}' has an unknown file type. Name a .parquet, .csv or .csv.gz file, for example --out train.parquet.`);
+  }
+}
+
+/** Every command, in the order `mlforge --help` lists them. */
+export const COMMANDS: readonly CommandDescriptor[] = [
+  {
+    name: "build",
+    summary: "Build features into the offline store (unchanged ones are skipped)",
+    usage: "build",
+    flags: [
+      { name: "features", type: "string", multiple: true, placeholder: "<a,b>", description: "only these features", parse: (values: string[]) => splitList("features", values) },
+      { name: "tags", type: "string", multiple: true, placeholder: "<t1,t2>", description: "only features carrying at least one of these tags", parse: (values: string[]) => splitList("tags", values) },
+      { name: "force", type: "boolean", default: false, description: "rebuild even unchanged features" },
+      {
+        name: "shard",
+        type: "string",
+        placeholder: "<i/n>",
+        description:
+          "only share i of n of the selected features (1-based), for n machines building\ninto one store; from a 0-based index: --shard $((JOB_COMPLETION_INDEX + 1))/n",
+        parse: parseShard,
+      },
+    ],
+    run: async (context) => (await import("./build-command")).buildCommand(context),
+  },
+  {
+    name: "list",
+    summary: "List every feature and whether it is built",
+    usage: "list",
+    flags: [],
+    run: async (context) => (await import("./list-command")).listCommand(context),
+  },
+  {
+    name: "inspect",
+    summary: "Show a feature's definition, build metadata, schema and first rows",
+    usage: "inspect <feature>",
+    positional: { name: "feature", label: "feature name", example: "user_total_spend" },
+    flags: [{ name: "rows", type: "string", placeholder: "<n>", description: "how many sample rows to show (default 5; 0 for none)", parse: parseRowCount }],
+    check: (args) => {
+      if (args.json && args.rows !== undefined) {
+        throw new UsageError("--rows sets the sample rows of inspect's text output; with --json inspect prints the metadata document alone. Drop one of the two.");
+      }
+    },
+    run: async (context) => (await import("./inspect-command")).inspectCommand(context),
+  },
+  {
+    name: "training-data",
+    summary: "Join features to entity rows point in time and write the result to a file",
+    usage: "training-data",
+    flags: [
+      { name: "features", type: "string", multiple: true, placeholder: "<a,b>", description: "the features to join, in column order", parse: (values: string[]) => splitList("features", values) },
+      { name: "entities", type: "string", placeholder: "<file>", description: "the entity rows (.parquet, .csv, .json, .ndjson): keys, event time, labels" },
+      {
+        name: "timestamp",
+        type: "string",
+        placeholder: "<col>",
+        description: "the entity rows' event-time column; features with a timestamp\nare joined as of it (required when any selected feature has a timestamp)",
+      },
+      { name: "out", type: "string", placeholder: "<file>", description: "the file to write, .parquet, .csv or .csv.gz (replaced if it exists)" },
+    ],
+    check: checkTrainingData,
+    run: async (context) => (await import("./training-data-command")).trainingDataCommand(context),
+  },
+];
+
+/** The command called `name`, or undefined. */
+export function findCommand(name: string): CommandDescriptor | undefined {
+  return COMMANDS.find((command) => command.name === name);
+}
