@@ -3,10 +3,8 @@ import { StoreAccessError, type OnlineReadRequest, type OnlineStore } from "@mlf
 import { redact, redactedError } from "./redaction";
 
 /** A node-redis 5+ client, whatever modules or scripts it was created with. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RedisClient = RedisClientType<any, any, any, any, any>;
 /** A node-redis 5+ cluster client (`createCluster({ rootNodes })`). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RedisCluster = RedisClusterType<any, any, any, any, any>;
 
 /** Options of `new RedisOnlineStore()`. */
