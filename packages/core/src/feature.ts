@@ -1,3 +1,4 @@
+import { parseDuration, type Duration } from "./duration";
 import { FeatureDefinitionError } from "./errors";
 import { sourceFormat } from "./source";
 import { sourceScheme } from "./source-provider";
@@ -24,6 +25,8 @@ export interface FeatureOptions {
   description?: string;
   /** Labels to select features by (`build({ tags })`). @default [] */
   tags?: readonly string[];
+  /** Online reads serve null for a row whose `timestamp` is older than this ("7d", "12h", or milliseconds); needs a `timestamp`. @default no limit */
+  onlineTtl?: Duration;
 }
 
 /** A validated feature definition, as returned by `feature()`. */
@@ -35,6 +38,8 @@ export interface Feature {
   readonly description: string | undefined;
   readonly tags: readonly string[];
   readonly transform: FeatureTransform;
+  /** `onlineTtl` in milliseconds; undefined when online rows never expire. */
+  readonly onlineTtl?: number;
 }
 
 /** Throws `FeatureDefinitionError` unless `name` can be a feature name. */
@@ -61,7 +66,7 @@ function assertColumnList(name: string, label: string, columns: unknown): assert
   }
 }
 
-const knownOptions = new Set(["name", "keys", "source", "timestamp", "description", "tags"]);
+const knownOptions = new Set(["name", "keys", "source", "timestamp", "description", "tags", "onlineTtl"]);
 
 /**
  * Defines a feature: DuckDB SQL over a source file, built into the offline store by `Definitions`.
@@ -106,6 +111,13 @@ export function feature(options: FeatureOptions, transform: FeatureTransform): F
   if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== "string" || tag === "")) {
     throw new FeatureDefinitionError(`Feature '${name}' has invalid tags. Pass an array of non-empty strings.`);
   }
+  let onlineTtl: number | undefined;
+  if (options.onlineTtl !== undefined) {
+    onlineTtl = parseDuration(options.onlineTtl, `Feature '${name}' option 'onlineTtl'`);
+    if (options.timestamp === undefined) {
+      throw new FeatureDefinitionError(`Feature '${name}' has an onlineTtl but no timestamp: the TTL is measured from each row's event time. Add timestamp: "<event-time column>" or remove onlineTtl.`);
+    }
+  }
   const definition: Feature = {
     name,
     keys: Object.freeze([...options.keys]),
@@ -114,6 +126,7 @@ export function feature(options: FeatureOptions, transform: FeatureTransform): F
     description: options.description,
     tags: Object.freeze([...tags]),
     transform,
+    ...(onlineTtl === undefined ? {} : { onlineTtl }),
   };
   Object.defineProperty(definition, marker, { value: true });
   return Object.freeze(definition);
