@@ -7,6 +7,10 @@ import { isFeature, type Feature } from "./feature";
 import { parseMetadata, type FeatureMetadata } from "./feature-metadata";
 import type { FeatureFrame } from "./feature-frame";
 import type { OfflineStore } from "./offline-store";
+import { OnlineServing } from "./online/online-serving";
+import type { OnlineSyncProgressEvent, OnlineSyncResult } from "./online/online-sync-result";
+import { parseReadOptions, type OnlineFeaturesOptions } from "./online/read-options";
+import type { OnlineStore } from "./online-store";
 import { getTrainingData, type TrainingDataOptions } from "./point-in-time";
 import { readFeature } from "./read-feature";
 import { SourceProviders, type SourceProvider } from "./source-provider";
@@ -25,6 +29,8 @@ export interface DefinitionsOptions {
   engine?: EngineOptions;
   /** Providers of URI sources, such as `s3Sources({ region: "us-west-2" })` from @mlforge/store-s3. @default none given; `s3://` sources then use @mlforge/store-s3's `s3Sources()` with the AWS SDK's defaults, when it is installed */
   sources?: readonly SourceProvider[];
+  /** Where features are served from, such as `new LocalOnlineStore("./online_store")` from @mlforge/online-local. @default none: online methods throw */
+  onlineStore?: OnlineStore;
 }
 
 /** Options of `Definitions.build()`. */
@@ -39,6 +45,26 @@ export interface BuildOptions {
   onProgress?: (event: BuildProgressEvent) => void;
   /** Stops the build: the running query is interrupted and the promise rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Then sync the selected features to the online store (unchanged ones are skipped cheaply). @default false */
+  online?: boolean;
+}
+
+/** Options of `Definitions.syncOnline()`. */
+export interface SyncOnlineOptions {
+  /** Names of the features to sync. @default every feature */
+  features?: readonly string[];
+  /** Sync only features carrying at least one of these tags. @default no tag filter */
+  tags?: readonly string[];
+  /** Sync even features whose online copy is already of the offline store's current build. @default false */
+  force?: boolean;
+  /** How long the replaced build stays readable for in-flight readers before it is removed, in milliseconds. @default 60000 */
+  graceMs?: number;
+  /** Rows streamed from DuckDB and written per store call. @default 2048 */
+  batchRows?: number;
+  /** Called as each feature starts and ends. */
+  onProgress?: (event: OnlineSyncProgressEvent) => void;
+  /** Stops the sync between batches; the promise rejects with the signal's reason and readers keep the previous build. */
+  signal?: AbortSignal;
 }
 
 /** Options of `Definitions.materialize()`, the storage-backends.md spelling of a selective build. */
@@ -46,7 +72,9 @@ export interface MaterializeOptions extends Omit<BuildOptions, "features"> {
   featureNames?: readonly string[];
 }
 
-const BUILD_OPTIONS = ["features", "tags", "force", "onProgress", "signal"];
+const BUILD_OPTIONS = ["features", "tags", "force", "onProgress", "signal", "online"];
+const SYNC_ONLINE_OPTIONS = ["features", "tags", "force", "graceMs", "batchRows", "onProgress", "signal"];
+const ONLINE_FEATURES_OPTIONS = ["features", "entities"];
 const MATERIALIZE_OPTIONS = ["featureNames", "tags", "force", "onProgress", "signal"];
 
 /** Throws `FeatureDefinitionError` for options a method does not know (a typo would otherwise build everything) or of the wrong type. */
@@ -67,6 +95,13 @@ function checkOptions(method: string, options: unknown, known: readonly string[]
   }
   if (given.force !== undefined && typeof given.force !== "boolean") throw new FeatureDefinitionError(`${method} option 'force' must be true or false.`);
   if (given.onProgress !== undefined && typeof given.onProgress !== "function") throw new FeatureDefinitionError(`${method} option 'onProgress' must be a function.`);
+  if (given.online !== undefined && typeof given.online !== "boolean") throw new FeatureDefinitionError(`${method} option 'online' must be true or false.`);
+  if (given.graceMs !== undefined && !(Number.isSafeInteger(given.graceMs) && (given.graceMs as number) >= 0)) {
+    throw new FeatureDefinitionError(`${method} option 'graceMs' must be a whole number of milliseconds of at least 0, for example graceMs: 60000.`);
+  }
+  if (given.batchRows !== undefined && !(Number.isSafeInteger(given.batchRows) && (given.batchRows as number) >= 1)) {
+    throw new FeatureDefinitionError(`${method} option 'batchRows' must be a whole number of at least 1, for example batchRows: 2048.`);
+  }
 }
 
 /** A defined feature and, when it was built, its metadata in the store. */
@@ -106,6 +141,7 @@ export class Definitions {
   readonly offlineStore: OfflineStore;
   private readonly engineOptions: EngineOptions;
   private readonly sources: SourceProviders;
+  private readonly online: OnlineServing | undefined;
 
   constructor(options: DefinitionsOptions) {
     if (typeof options?.name !== "string" || options.name.trim() === "") {
@@ -114,7 +150,10 @@ export class Definitions {
     if (typeof options.offlineStore?.putFeature !== "function") {
       throw new FeatureDefinitionError("Definitions needs an offlineStore, for example offlineStore: new LocalStore(\"./feature_store\").");
     }
-    const known = new Set(["name", "features", "offlineStore", "engine", "sources"]);
+    if (options.onlineStore !== undefined && typeof options.onlineStore?.get !== "function") {
+      throw new FeatureDefinitionError("Definitions option 'onlineStore' is not an online store. Pass one such as onlineStore: new LocalOnlineStore(\"./online_store\") from @mlforge/online-local.");
+    }
+    const known = new Set(["name", "features", "offlineStore", "engine", "sources", "onlineStore"]);
     const unknown = Object.keys(options).filter((key) => !known.has(key));
     if (unknown.length > 0) {
       throw new FeatureDefinitionError(`Definitions has unknown option ${unknown.map((key) => `'${key}'`).join(", ")}. Known options: ${[...known].join(", ")}.`);
@@ -124,6 +163,7 @@ export class Definitions {
     this.offlineStore = options.offlineStore;
     this.engineOptions = { ...options.engine };
     this.sources = new SourceProviders(options.sources);
+    this.online = options.onlineStore === undefined ? undefined : new OnlineServing(options.onlineStore);
     Object.defineProperty(this, marker, { value: true });
   }
 
@@ -222,7 +262,64 @@ export class Definitions {
     for (const entry of entries) result[entry.status].push(entry);
     result.durationMs = performance.now() - started;
     if (result.failed.length > 0) throw new BuildError(result);
+    if (options.online === true) {
+      result.online = await this.syncOnline({ features: selected.map((item) => item.name), ...(signal === undefined ? {} : { signal }) });
+    }
     return result;
+  }
+
+  /** The online store given to the constructor, if any. */
+  get onlineStore(): OnlineStore | undefined {
+    return this.online?.store;
+  }
+
+  /**
+   * Syncs the offline store's current builds of the selected features into the online store, one
+   * namespace per sync, switching readers over atomically per feature. Features whose online copy
+   * is of the current build are skipped. Rejects with `OnlineSyncError` carrying the result when
+   * any feature failed; readers then keep that feature's previous build.
+   */
+  async syncOnline(options: SyncOnlineOptions = {}): Promise<OnlineSyncResult> {
+    checkOptions("syncOnline", options, SYNC_ONLINE_OPTIONS);
+    const online = this.requireOnline("syncOnline");
+    const features = this.select(options);
+    await this.offlineStore.check();
+    return online.sync({
+      features,
+      offlineStore: this.offlineStore,
+      openEngine: () => Engine.open(this.engineOptions),
+      force: options.force ?? false,
+      graceMs: options.graceMs ?? 60_000,
+      batchRows: options.batchRows ?? 2048,
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Rows of feature values for the given entities from the online store: keys as given, then the
+   * requested columns; null where the store holds no row (or the row is older than `onlineTtl`).
+   * Everything is checked before any store call; in steady state it is one store round trip.
+   */
+  async getOnlineFeatures(options: OnlineFeaturesOptions): Promise<Record<string, unknown>[]> {
+    checkOptions("getOnlineFeatures", options, ONLINE_FEATURES_OPTIONS);
+    const online = this.requireOnline("getOnlineFeatures");
+    const selections = parseReadOptions(options, (name) => this.feature(name));
+    return online.read(selections, options.entities);
+  }
+
+  /** Closes the online store and stops background removals of replaced builds (the next sync removes them). Safe to call twice. */
+  async close(): Promise<void> {
+    await this.online?.close();
+  }
+
+  private requireOnline(method: string): OnlineServing {
+    if (this.online === undefined) {
+      throw new FeatureDefinitionError(
+        `${method} needs an online store. Pass one to the Definitions, for example onlineStore: new LocalOnlineStore("./online_store") from @mlforge/online-local.`,
+      );
+    }
+    return this.online;
   }
 
   /** Same as `build({ features: featureNames, … })`. */
