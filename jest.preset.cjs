@@ -17,6 +17,6 @@ module.exports = (dirname) => ({
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   transform: { "^.+\\.ts$": swc },
   moduleNameMapper: {
-    "^@mlforge/(core|store-local|store-s3|store-test-suite|online-test-suite|s3-test-server|test-support)$": path.join(__dirname, "packages/$1/src/index.ts"),
+    "^@mlforge/(core|store-local|store-s3|store-test-suite|online-test-suite|s3-test-server|test-support|online-local|online-redis|redis-test-server)$": path.join(__dirname, "packages/$1/src/index.ts"),
   },
 });
