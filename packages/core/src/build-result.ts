@@ -1,4 +1,5 @@
 import type { MlforgeError } from "./errors/mlforge-error";
+import type { OnlineSyncResult } from "./online/online-sync-result";
 
 /** What happened to one feature in a build. */
 export type FeatureStatus = "built" | "skipped" | "failed";
@@ -24,6 +25,8 @@ export interface BuildResult {
   skipped: FeatureBuildResult[];
   failed: FeatureBuildResult[];
   durationMs: number;
+  /** With `build({ online: true })`: the sync of the selected features to the online store. */
+  online?: OnlineSyncResult;
 }
 
 /** Progress of a build, one event as each feature starts and ends. */

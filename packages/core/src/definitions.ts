@@ -9,6 +9,10 @@ import type { FeatureMetadata } from "./feature-metadata";
 import type { FeatureFrame } from "./feature-frame";
 import type { OfflineStore } from "./offline-store";
 import { checkOptions } from "./options";
+import { OnlineServing } from "./online/online-serving";
+import type { OnlineSyncProgressEvent, OnlineSyncResult } from "./online/online-sync-result";
+import { parseReadOptions, type OnlineFeaturesOptions } from "./online/read-options";
+import type { OnlineStore } from "./online-store";
 import { getTrainingData, type TrainingDataOptions } from "./point-in-time";
 import { readFeature } from "./read-feature";
 import type { Session } from "./session";
@@ -31,6 +35,8 @@ export interface DefinitionsOptions {
   baseDirectory?: string;
   /** Providers of URI sources, such as `s3Sources({ region: "us-west-2" })` from @mlforge/store-s3. @default none given; `s3://` sources then use @mlforge/store-s3's `s3Sources()` with the AWS SDK's defaults, when it is installed */
   sources?: readonly SourceProvider[];
+  /** Where features are served from, such as `new LocalOnlineStore("./online_store")` from @mlforge/online-local. @default none: online methods throw */
+  onlineStore?: OnlineStore;
 }
 
 /** Options of `Definitions.build()`. */
@@ -45,6 +51,26 @@ export interface BuildOptions {
   onProgress?: (event: BuildProgressEvent) => void;
   /** Stops the build: the running query is interrupted and the promise rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Then sync the selected features to the online store (unchanged ones are skipped cheaply). @default false */
+  online?: boolean;
+}
+
+/** Options of `Definitions.syncOnline()`. */
+export interface SyncOnlineOptions {
+  /** Names of the features to sync. @default every feature */
+  features?: readonly string[];
+  /** Sync only features carrying at least one of these tags. @default no tag filter */
+  tags?: readonly string[];
+  /** Sync even features whose online copy is already of the offline store's current build. @default false */
+  force?: boolean;
+  /** How long the replaced build stays readable for in-flight readers before it is removed, in milliseconds. @default 60000 */
+  graceMs?: number;
+  /** Rows streamed from DuckDB and written per store call. @default 2048 */
+  batchRows?: number;
+  /** Called as each feature starts and ends. */
+  onProgress?: (event: OnlineSyncProgressEvent) => void;
+  /** Stops the sync between batches; the promise rejects with the signal's reason and readers keep the previous build. */
+  signal?: AbortSignal;
 }
 
 /** Options of `Definitions.materialize()`, the storage-backends.md spelling of a selective build. */
@@ -53,9 +79,21 @@ export interface MaterializeOptions extends Omit<BuildOptions, "features"> {
 }
 
 /** The options of `build()` and `materialize()`; an unknown one (a misspelt selection) would otherwise build everything. */
-const BUILD_OPTIONS = { features: "names", tags: "names", force: "boolean", onProgress: "function", signal: "any" } as const;
+const BUILD_OPTIONS = { features: "names", tags: "names", force: "boolean", onProgress: "function", signal: "any", online: "boolean" } as const;
 const MATERIALIZE_OPTIONS = { featureNames: "names", tags: "names", force: "boolean", onProgress: "function", signal: "any" } as const;
-const DEFINITIONS_OPTIONS = { name: "any", features: "any", offlineStore: "any", engine: "any", sources: "any", baseDirectory: "string" } as const;
+const DEFINITIONS_OPTIONS = { name: "any", features: "any", offlineStore: "any", engine: "any", sources: "any", baseDirectory: "string", onlineStore: "any" } as const;
+const SYNC_ONLINE_OPTIONS = { features: "names", tags: "names", force: "boolean", graceMs: "number", batchRows: "number", onProgress: "function", signal: "any" } as const;
+const ONLINE_FEATURES_OPTIONS = { features: "any", entities: "any" } as const;
+
+/** Checks syncOnline's numeric options, which must be whole numbers in range. */
+function checkSyncNumbers(options: SyncOnlineOptions): void {
+  if (options.graceMs !== undefined && !(Number.isSafeInteger(options.graceMs) && options.graceMs >= 0)) {
+    throw new InvalidOptionError("syncOnline option 'graceMs' must be a whole number of milliseconds of at least 0, for example graceMs: 60000.", "syncOnline", Object.keys(SYNC_ONLINE_OPTIONS));
+  }
+  if (options.batchRows !== undefined && !(Number.isSafeInteger(options.batchRows) && options.batchRows >= 1)) {
+    throw new InvalidOptionError("syncOnline option 'batchRows' must be a whole number of at least 1, for example batchRows: 2048.", "syncOnline", Object.keys(SYNC_ONLINE_OPTIONS));
+  }
+}
 
 /** A defined feature and, when it was built, its metadata in the store. */
 export interface FeatureListing {
@@ -94,6 +132,7 @@ export class Definitions implements AsyncDisposable {
   readonly offlineStore: OfflineStore;
   private readonly session: Session;
   private closing: Promise<void> | undefined;
+  private readonly online: OnlineServing | undefined;
 
   constructor(options: DefinitionsOptions) {
     if (typeof options?.name !== "string" || options.name.trim() === "") {
@@ -106,6 +145,9 @@ export class Definitions implements AsyncDisposable {
     if (options.baseDirectory !== undefined && (typeof options.baseDirectory !== "string" || options.baseDirectory === "")) {
       throw new InvalidOptionError("Definitions option 'baseDirectory' must be a directory path, for example baseDirectory: import.meta.dirname.", "Definitions", Object.keys(DEFINITIONS_OPTIONS));
     }
+    if (options.onlineStore !== undefined && typeof options.onlineStore?.get !== "function") {
+      throw new FeatureDefinitionError("Definitions option 'onlineStore' is not an online store. Pass one such as onlineStore: new LocalOnlineStore(\"./online_store\") from @mlforge/online-local.");
+    }
     this.name = options.name;
     this.features = Object.freeze(collectFeatures(options.features));
     this.offlineStore = options.offlineStore;
@@ -117,6 +159,7 @@ export class Definitions implements AsyncDisposable {
       sources: new SourceProviders(options.sources),
       baseDirectory: path.resolve(options.baseDirectory ?? "."),
     });
+    this.online = options.onlineStore === undefined ? undefined : new OnlineServing(options.onlineStore);
     Object.defineProperty(this, marker, { value: true });
   }
 
@@ -208,7 +251,61 @@ export class Definitions implements AsyncDisposable {
     for (const entry of entries) result[entry.status].push(entry);
     result.durationMs = performance.now() - started;
     if (result.failed.length > 0) throw new BuildError(result);
+    if (options.online === true) {
+      result.online = await this.syncOnline({ features: selected.map((item) => item.name), ...(signal === undefined ? {} : { signal }) });
+    }
     return result;
+  }
+
+  /** The online store given to the constructor, if any. */
+  get onlineStore(): OnlineStore | undefined {
+    return this.online?.store;
+  }
+
+  /**
+   * Syncs the offline store's current builds of the selected features into the online store, one
+   * namespace per sync, switching readers over atomically per feature. Features whose online copy
+   * is of the current build are skipped. Rejects with `OnlineSyncError` carrying the result when
+   * any feature failed; readers then keep that feature's previous build.
+   */
+  async syncOnline(options: SyncOnlineOptions = {}): Promise<OnlineSyncResult> {
+    checkOptions("syncOnline", options, SYNC_ONLINE_OPTIONS);
+    checkSyncNumbers(options);
+    const online = this.requireOnline("syncOnline");
+    const features = this.select(options);
+    await this.offlineStore.check();
+    return online.sync({
+      features,
+      offlineStore: this.offlineStore,
+      openEngine: () => Engine.open(this.session.engineOptions),
+      force: options.force ?? false,
+      graceMs: options.graceMs ?? 60_000,
+      batchRows: options.batchRows ?? 2048,
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Rows of feature values for the given entities from the online store: keys as given, then the
+   * requested columns; null where the store holds no row (or the row is older than `onlineTtl`).
+   * Everything is checked before any store call; in steady state it is one store round trip.
+   */
+  async getOnlineFeatures(options: OnlineFeaturesOptions): Promise<Record<string, unknown>[]> {
+    checkOptions("getOnlineFeatures", options, ONLINE_FEATURES_OPTIONS);
+    const online = this.requireOnline("getOnlineFeatures");
+    const selections = parseReadOptions(options, (name) => this.feature(name));
+    return online.read(selections, options.entities);
+  }
+
+
+  private requireOnline(method: string): OnlineServing {
+    if (this.online === undefined) {
+      throw new FeatureDefinitionError(
+        `${method} needs an online store. Pass one to the Definitions, for example onlineStore: new LocalOnlineStore("./online_store") from @mlforge/online-local.`,
+      );
+    }
+    return this.online;
   }
 
   /** Same as `build({ features: featureNames, … })`. */
@@ -253,9 +350,12 @@ export class Definitions implements AsyncDisposable {
     return getTrainingData(this.session, options);
   }
 
-  /** Releases what the stores hold (clients, connections). The definitions may not be used afterwards. Safe to call twice. */
+  /**
+   * Releases what the stores hold (clients, connections) and stops background removals of replaced
+   * online builds (the next sync removes them). The definitions may not be used afterwards. Safe to call twice.
+   */
   async close(): Promise<void> {
-    this.closing ??= this.offlineStore.close();
+    this.closing ??= Promise.all([this.offlineStore.close(), this.online?.close()]).then(() => undefined);
     return this.closing;
   }
 

@@ -78,6 +78,30 @@ export class Engine {
     return reader.convertRowObjects(converter);
   }
 
+  /**
+   * Runs a query and yields its rows in batches of up to `batchRows` row objects, converted by
+   * `converter`. DuckDB streams the result, so memory holds one batch, not the whole result. Run
+   * nothing else on this engine until the iteration ends (a new query invalidates the stream).
+   */
+  async *batches<T>(sql: string, converter: DuckDBValueConverter<T>, batchRows = 2048): AsyncGenerator<Record<string, T | null>[]> {
+    if (!Number.isSafeInteger(batchRows) || batchRows < 1) throw new RangeError(`batchRows must be a whole number of at least 1, got ${String(batchRows)}.`);
+    const result = await this.connection.stream(sql);
+    const names = result.deduplicatedColumnNames();
+    let batch: Record<string, T | null>[] = [];
+    for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      for (const values of chunk.convertRows(converter)) {
+        const row: Record<string, T | null> = {};
+        for (const [index, name] of names.entries()) row[name] = values[index] ?? null;
+        batch.push(row);
+        if (batch.length === batchRows) {
+          yield batch;
+          batch = [];
+        }
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
   /** Appends rows to an existing table through DuckDB's Appender, which `write` fills; flushed and closed after it. */
   async append(table: string, write: (appender: DuckDBAppender) => void): Promise<void> {
     const appender = await this.connection.createAppender(table);

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { DuckDBTypeId, JSDuckDBValueConverter, type DuckDBValueConverter, type JS } from "@duckdb/node-api";
 import { Engine, type Column, type EngineOptions } from "./engine";
 import { FeatureFrameClosedError } from "./errors";
 import type { FeatureMetadata } from "./feature-metadata";
 import { asSubquery, quoteLiteral } from "./sql";
 import { removeTemporaryDirectory } from "./temporary-directory";
+import { toJavaScript } from "./value-decoder";
 
 /** What a `FeatureFrame` is made of. Made by `Definitions.read()` and `Definitions.getTrainingData()`, not by users. */
 export interface FeatureFrameSource {
@@ -23,16 +23,6 @@ export interface FeatureFrameSource {
   /** The metadata of the stored feature the frame reads (`Definitions.read()`). @default undefined */
   metadata?: FeatureMetadata;
 }
-
-const integerTypes = new Set<DuckDBTypeId>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT, DuckDBTypeId.BIGNUM]);
-const maxSafe = BigInt(Number.MAX_SAFE_INTEGER);
-
-/** DuckDB's JavaScript values, except that 64-bit and wider integers are `number`s when they fit exactly (nested values too). */
-const toJavaScript: DuckDBValueConverter<JS> = (value, type, converter) => {
-  const converted = JSDuckDBValueConverter(value, type, converter);
-  if (typeof converted === "bigint" && integerTypes.has(type.typeId) && converted <= maxSafe && converted >= -maxSafe) return Number(converted);
-  return converted;
-};
 
 // A frame dropped without close() still gets its temporary files removed once it is garbage collected.
 const abandoned = new FinalizationRegistry<string>((directory) => {

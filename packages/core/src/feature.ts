@@ -1,3 +1,4 @@
+import { parseDuration, type Duration } from "./duration";
 import { FeatureDefinitionError } from "./errors";
 import { checkOptions } from "./options";
 import { sourceFormat } from "./source";
@@ -25,6 +26,8 @@ export interface FeatureOptions {
   description?: string;
   /** Labels to select features by (`build({ tags })`). @default [] */
   tags?: readonly string[];
+  /** Online reads serve null for a row whose `timestamp` is older than this ("7d", "12h", or milliseconds); needs a `timestamp`. @default no limit */
+  onlineTtl?: Duration;
 }
 
 /** A validated feature definition, as returned by `feature()`. */
@@ -36,6 +39,8 @@ export interface Feature {
   readonly description: string | undefined;
   readonly tags: readonly string[];
   readonly transform: FeatureTransform;
+  /** `onlineTtl` in milliseconds; undefined when online rows never expire. */
+  readonly onlineTtl?: number;
 }
 
 /** Throws `FeatureDefinitionError` unless `name` can be a feature name. */
@@ -62,7 +67,7 @@ function assertColumnList(name: string, label: string, columns: unknown): assert
   }
 }
 
-const FEATURE_OPTIONS = { name: "any", keys: "any", source: "any", timestamp: "any", description: "any", tags: "any" } as const;
+const FEATURE_OPTIONS = { name: "any", keys: "any", source: "any", timestamp: "any", description: "any", tags: "any", onlineTtl: "any" } as const;
 
 /**
  * Defines a feature: DuckDB SQL over a source file, built into the offline store by `Definitions`.
@@ -104,6 +109,13 @@ export function feature(options: FeatureOptions, transform: FeatureTransform): F
   if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== "string" || tag === "")) {
     throw new FeatureDefinitionError(`Feature '${name}' has invalid tags. Pass an array of non-empty strings.`);
   }
+  let onlineTtl: number | undefined;
+  if (options.onlineTtl !== undefined) {
+    onlineTtl = parseDuration(options.onlineTtl, `Feature '${name}' option 'onlineTtl'`);
+    if (options.timestamp === undefined) {
+      throw new FeatureDefinitionError(`Feature '${name}' has an onlineTtl but no timestamp: the TTL is measured from each row's event time. Add timestamp: "<event-time column>" or remove onlineTtl.`);
+    }
+  }
   const definition: Feature = {
     name,
     keys: Object.freeze([...options.keys]),
@@ -112,6 +124,7 @@ export function feature(options: FeatureOptions, transform: FeatureTransform): F
     description: options.description,
     tags: Object.freeze([...tags]),
     transform,
+    ...(onlineTtl === undefined ? {} : { onlineTtl }),
   };
   Object.defineProperty(definition, marker, { value: true });
   return Object.freeze(definition);

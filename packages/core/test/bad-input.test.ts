@@ -241,13 +241,13 @@ describe("unknown options", () => {
   test("new Definitions()", () => {
     const attempt = () => new Definitions({ name: "x", features: [], offlineStore: new LocalStore(storePath), store: "typo" } as never);
     expect(attempt).toThrow(FeatureDefinitionError);
-    expect(attempt).toThrow("Definitions has unknown option 'store'. Known options: name, features, offlineStore, engine, sources, baseDirectory.");
+    expect(attempt).toThrow("Definitions has unknown option 'store'. Known options: name, features, offlineStore, engine, sources, baseDirectory, onlineStore.");
   });
 
   test("build() and materialize(): a misspelt selection fails instead of building everything", async () => {
     const defs = definitions([spend(transactions)]);
     const cases: Array<[() => Promise<unknown>, string]> = [
-      [() => defs.build({ feature: ["user_total_spend"], force: true } as never), "build has unknown option 'feature'. Known options: features, tags, force, onProgress, signal."],
+      [() => defs.build({ feature: ["user_total_spend"], force: true } as never), "build has unknown option 'feature'. Known options: features, tags, force, onProgress, signal, online."],
       [() => defs.build({ features: "user_total_spend" } as never), "build option 'features' must be an array of names, for example features: [\"user_total_spend\"]."],
       [() => defs.build({ force: "yes" } as never), "build option 'force' must be true or false."],
       [() => defs.build(null as never), "build takes an options object"],

@@ -9,3 +9,5 @@ export { MlforgeError } from "./mlforge-error";
 export { SourceNotFoundError } from "./source-not-found-error";
 export { StoreAccessError } from "./store-access-error";
 export { TrainingDataError } from "./training-data-error";
+export { FeatureNotSyncedError } from "./feature-not-synced-error";
+export { OnlineSyncError } from "./online-sync-error";

@@ -1,0 +1,229 @@
+import type { Column, Engine } from "../engine";
+import { FeatureDefinitionError, MlforgeError, StoreAccessError } from "../errors";
+import { errorMessage } from "../errors/error-message";
+import type { Feature } from "../feature";
+import type { OfflineStore } from "../offline-store";
+import type { OnlineStore } from "../online-store";
+import { quoteIdentifier, quoteLiteral } from "../sql";
+import { openStoredFeatures, readFooter } from "../stored-feature";
+import { toJavaScript } from "../value-decoder";
+import { KeyEncoder } from "./key-codec";
+import { namespacePrefix, newSyncId, parsePointer, POINTER_NAMESPACE, syncIdOf, type OnlinePointer } from "./online-pointer";
+import type { FeatureSyncResult } from "./online-sync-result";
+import { encodeValues } from "./value-codec";
+
+/** What syncing one feature needs besides the feature. */
+export interface SyncContext {
+  store: OnlineStore;
+  offlineStore: OfflineStore;
+  engine: Engine;
+  force: boolean;
+  graceMs: number;
+  batchRows: number;
+  signal: AbortSignal | undefined;
+  /** Runs `work` after `delayMs` in the background (an unref'd timer), unless the owner is closed first. */
+  later: (delayMs: number, work: () => Promise<void>) => void;
+}
+
+const timeTypes = new Set(["DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"]);
+
+/** Runs a store call, turning anything but an mlforge error into a `StoreAccessError` naming the store. */
+export async function storeCall<T>(store: OnlineStore, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (MlforgeError.isInstance(error)) throw error;
+    throw new StoreAccessError(`${store.description} failed to ${what}: ${errorMessage(error)}. Check that the online store is reachable and writable.`, { cause: error });
+  }
+}
+
+/** The pointer entry of `feature`, read from the store now. */
+export async function readPointer(store: OnlineStore, feature: string): Promise<OnlinePointer | undefined> {
+  const [values] = await storeCall(store, "read the pointer of a feature", () => store.get([{ namespace: POINTER_NAMESPACE, keys: [feature] }]));
+  return parsePointer(values?.[0]);
+}
+
+/**
+ * Removes a feature's namespaces that no reader can need: every one but the current, a newer one
+ * (a sync under way), and the previous one while its grace period runs. This is how a killed
+ * sync's half-written namespace, and a previous build whose syncing process exited before its
+ * grace period ended, are removed by the next sync.
+ */
+async function removeStaleNamespaces(store: OnlineStore, feature: string, current: OnlinePointer | undefined): Promise<void> {
+  const namespaces = await storeCall(store, "list namespaces", () => store.listNamespaces(namespacePrefix(feature)));
+  const now = Date.now();
+  for (const namespace of namespaces) {
+    const syncId = syncIdOf(feature, namespace);
+    if (syncId === undefined || namespace === current?.namespace) continue;
+    if (current !== undefined && syncId > current.syncId) continue;
+    if (namespace === current?.previous && now < Date.parse(current.previousUntil ?? "")) continue;
+    await storeCall(store, "delete a namespace", () => store.deleteNamespace(namespace));
+  }
+}
+
+/** The stored build of a feature as the sync reads it. */
+interface StoredBuild {
+  path: string;
+  buildId: string;
+  builtAt: string;
+  schema: Column[];
+  keys: string[];
+  timestamp: string | undefined;
+}
+
+async function storedBuild(feature: Feature, context: SyncContext): Promise<StoredBuild> {
+  const [stored] = await openStoredFeatures(context.engine, context.offlineStore, [feature.name]);
+  const { path, metadata } = stored!;
+  return {
+    path,
+    // A file written before footers existed has no build id: it is then never skipped.
+    buildId: metadata?.buildId ?? "",
+    builtAt: metadata?.builtAt ?? "",
+    schema: metadata?.schema ?? (await context.engine.columns(`SELECT * FROM read_parquet(${quoteLiteral(path)})`)),
+    keys: metadata?.keys ?? [...feature.keys],
+    timestamp: metadata !== undefined ? metadata.timestamp : feature.timestamp,
+  };
+}
+
+function column(feature: string, schema: readonly Column[], name: string, role: string): Column {
+  const found = schema.find((item) => item.name === name);
+  if (found === undefined) throw new FeatureDefinitionError(`Feature '${feature}' has ${role} '${name}', which its stored data lacks (columns: ${schema.map((item) => item.name).join(", ")}). Rebuild it.`);
+  return found;
+}
+
+/** The query of the rows a sync writes: every row, or with a timestamp the latest per key (ties: the row stored last). */
+function rowsQuery(build: StoredBuild): string {
+  const keys = build.keys.map(quoteIdentifier);
+  const where = keys.map((key) => `${key} IS NOT NULL`).join(" AND ");
+  const latest =
+    build.timestamp === undefined
+      ? ""
+      : ` QUALIFY row_number() OVER (PARTITION BY ${keys.join(", ")} ORDER BY ${quoteIdentifier(build.timestamp)} DESC NULLS LAST, file_row_number DESC) = 1`;
+  return `SELECT ${build.schema.map((item) => quoteIdentifier(item.name)).join(", ")} FROM read_parquet(${quoteLiteral(build.path)}, file_row_number = true) WHERE ${where}${latest}`;
+}
+
+/** Writes the build's rows into `namespace`; returns how many. */
+async function writeRows(build: StoredBuild, encoder: KeyEncoder, values: readonly Column[], namespace: string, context: SyncContext): Promise<number> {
+  const { store } = context;
+  let rows = 0;
+  for await (const batch of context.engine.batches(rowsQuery(build), toJavaScript, context.batchRows)) {
+    context.signal?.throwIfAborted();
+    const entries: Array<[string, string]> = [];
+    for (const row of batch) {
+      const key = encoder.encodeRow(row);
+      if (key !== undefined) entries.push([key, encodeValues(values.map((item) => row[item.name]))]);
+    }
+    await storeCall(store, "write rows", () => store.put(namespace, entries));
+    rows += entries.length;
+  }
+  return rows;
+}
+
+/**
+ * Syncs one feature: writes the offline store's current build into a fresh namespace, then
+ * switches readers over by rewriting the feature's pointer entry, never back to an older sync.
+ * On failure the namespace it wrote is removed and readers keep the previous build.
+ */
+export async function syncFeature(feature: Feature, context: SyncContext): Promise<FeatureSyncResult> {
+  const started = performance.now();
+  const { store } = context;
+  const result = (status: FeatureSyncResult["status"], buildId: string, rows: number): FeatureSyncResult => ({
+    name: feature.name,
+    status,
+    buildId,
+    rows,
+    durationMs: performance.now() - started,
+  });
+
+  // The offline build may be replaced while it is streamed: then sync the new one (a few times at most).
+  for (let attempt = 1; ; attempt++) {
+    const build = await storedBuild(feature, context);
+    const current = await readPointer(store, feature.name);
+    if (!context.force && current !== undefined && build.buildId !== "" && current.buildId === build.buildId) {
+      await removeStaleNamespaces(store, feature.name, current);
+      return result("skipped", current.buildId, current.rows);
+    }
+    const keys = build.keys.map((name) => column(feature.name, build.schema, name, "key column"));
+    const encoder = new KeyEncoder(feature.name, keys);
+    if (build.timestamp !== undefined) {
+      const timestamp = column(feature.name, build.schema, build.timestamp, "timestamp");
+      if (feature.onlineTtl !== undefined && !timeTypes.has(timestamp.type)) {
+        throw new FeatureDefinitionError(`Feature '${feature.name}' has an onlineTtl, but its timestamp '${timestamp.name}' is ${timestamp.type}. Make it a DATE or TIMESTAMP in the feature's SQL.`);
+      }
+    }
+    const values = build.schema.filter((item) => !build.keys.includes(item.name));
+
+    const syncId = newSyncId();
+    const namespace = `${namespacePrefix(feature.name)}${syncId}`;
+    let rows: number;
+    try {
+      rows = await writeRows(build, encoder, values, namespace, context);
+      const after = await readFooter(context.engine, build.path);
+      if ((after?.buildId ?? "") !== build.buildId && attempt < 3) {
+        await storeCall(store, "delete a namespace", () => store.deleteNamespace(namespace));
+        continue;
+      }
+    } catch (error) {
+      // Best effort: a namespace left behind is removed by the next sync.
+      await store.deleteNamespace(namespace).catch(() => undefined);
+      throw error;
+    }
+
+    const switched = await switchTo(feature.name, context, {
+      formatVersion: 1,
+      feature: feature.name,
+      namespace,
+      syncId,
+      buildId: build.buildId,
+      builtAt: build.builtAt,
+      syncedAt: "",
+      rows,
+      keys,
+      columns: values,
+      ...(build.timestamp === undefined ? {} : { timestamp: build.timestamp }),
+      graceMs: context.graceMs,
+    });
+    return switched === undefined ? result("synced", build.buildId, rows) : result("skipped", switched.buildId, switched.rows);
+  }
+}
+
+/**
+ * Points readers at the new namespace unless a newer sync already did; returns the newer sync's
+ * pointer when this one lost (its namespace then removed). `put` is not compare-and-swap, so the
+ * pointer is read back: a newer sync overwritten by this one's `put` writes its own again.
+ */
+async function switchTo(feature: string, context: SyncContext, pointer: OnlinePointer): Promise<OnlinePointer | undefined> {
+  const { store } = context;
+  const removeOwn = (delayMs: number) => {
+    const work = () => storeCall(store, "delete a namespace", () => store.deleteNamespace(pointer.namespace));
+    if (delayMs <= 0) return work();
+    context.later(delayMs, work);
+    return Promise.resolve();
+  };
+  let current = await readPointer(store, feature);
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    if (current !== undefined && current.syncId > pointer.syncId) {
+      // A newer sync won; readers may have seen this one's pointer only if it was written.
+      await removeOwn(attempt === 1 ? 0 : context.graceMs);
+      return current;
+    }
+    const previous = current?.namespace === pointer.namespace ? current.previous : current?.namespace;
+    const now = Date.now();
+    const written: OnlinePointer = {
+      ...pointer,
+      syncedAt: new Date(now).toISOString(),
+      ...(previous === undefined ? {} : { previous, previousUntil: new Date(now + context.graceMs).toISOString() }),
+    };
+    await storeCall(store, "switch readers to the new build", () => store.put(POINTER_NAMESPACE, [[feature, JSON.stringify(written)]]));
+    current = await readPointer(store, feature);
+    if (current?.syncId !== pointer.syncId) continue;
+    if (previous !== undefined) {
+      const removePrevious = () => storeCall(store, "delete a namespace", () => store.deleteNamespace(previous));
+      if (context.graceMs <= 0) await removePrevious();
+      else context.later(context.graceMs, removePrevious);
+    }
+    await removeStaleNamespaces(store, feature, current);
+    return undefined;
+  }
+  return current;
+}

@@ -1,0 +1,15 @@
+/**
+ * `@mlforge/online-test-suite`: the compliance suite every mlforge online store runs unchanged.
+ *
+ * ```ts
+ * import { onlineStoreTestSuite } from "@mlforge/online-test-suite";
+ * onlineStoreTestSuite(test, async () => new LocalOnlineStore(await mkdtemp(...)));
+ * ```
+ *
+ * Each test gets a fresh, empty store from the factory, builds small features with `LocalStore`
+ * into a temporary directory and syncs them into the store under test.
+ */
+export { onlineStoreTestSuite } from "./online-store-test-suite";
+export type { OnlineStoreFactory, TestFunction } from "./online-store-test-suite";
+export { wrapOnlineStore } from "./wrap-online-store";
+export type { OnlineStoreMethod } from "./wrap-online-store";
