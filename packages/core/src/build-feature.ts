@@ -15,6 +15,8 @@ export interface BuildContext {
   /** The build's engine (remote source objects are downloaded to `session.engineOptions.tempDirectory`). */
   engine: Engine;
   force: boolean;
+  /** Stops the build between its steps (a running query is interrupted through the engine). @default none */
+  signal?: AbortSignal;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
   const started = performance.now();
   const { engine, session } = context;
   const store = session.offlineStore;
+  context.signal?.throwIfAborted();
   const plan = await planBuild(feature, session, engine);
 
   // Decided before anything is downloaded: an unchanged remote source costs one listing.
@@ -46,7 +49,7 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
     }
   }
 
-  const staged = await stageFeature(feature, session, engine, { plan });
+  const staged = await stageFeature(feature, session, engine, { plan, signal: context.signal });
   return {
     publish: async () => {
       const { stored, durationMs } = await publishStaged(store, engine, staged, started);

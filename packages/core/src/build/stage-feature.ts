@@ -26,6 +26,8 @@ export interface StageOptions {
   plan?: BuildPlan;
   /** Aggregates to compute over the output in the validation pass. @default [] */
   aggregates?: readonly OutputAggregate[];
+  /** Stops the computation before its next query; an aborted signal's reason is thrown as it is. @default none */
+  signal?: AbortSignal;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface StageOptions {
  */
 export async function stageFeature(feature: Feature, session: Session, engine: Engine, options: StageOptions = {}): Promise<StagedFeature> {
   const plan = options.plan ?? (await planBuild(feature, session, engine));
-  return withLocalSource(feature, plan.source, session.engineOptions.tempDirectory, (paths) => stageFrom(feature, session, engine, plan, paths, options.aggregates ?? []));
+  return withLocalSource(feature, plan.source, session.engineOptions.tempDirectory, (paths) => stageFrom(feature, session, engine, plan, paths, options));
 }
 
 /** Runs the feature's SQL over the local files of its source into a staged file and validates it. */
@@ -45,11 +47,13 @@ async function stageFrom(
   engine: Engine,
   plan: BuildPlan,
   paths: readonly string[],
-  aggregates: readonly OutputAggregate[],
+  { aggregates = [], signal }: StageOptions,
 ): Promise<StagedFeature> {
   const store = session.offlineStore;
   const { relation, sql, fingerprint, files, format } = plan;
   const engineStep = async <T>(step: () => Promise<T>): Promise<T> => {
+    // An abort that came before the query started would be lost: the engine's interrupt only stops a running query.
+    signal?.throwIfAborted();
     try {
       return await step();
     } catch (error) {
