@@ -1,4 +1,10 @@
 import { defineConfig } from "tsup";
 import { packageBuild } from "../../tsup.config.base";
 
-export default defineConfig(packageBuild);
+export default defineConfig({
+  ...packageBuild,
+  // The build child is a second entry: crashTestSuite spawns dist/build-child.(c)js by path.
+  entry: ["src/index.ts", "src/build-child.ts"],
+  // __dirname and __filename in the ESM build too: startBuild finds the child beside itself.
+  shims: true,
+});

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { query } from "@mlforge/test-support";
 import { formatBytes } from "../src/format";
 
 // Each test starts the CLI a few times; Jest's default 5 s per test is too short on a busy machine
@@ -61,19 +61,9 @@ function mlforge(args: string[], options: { store?: string; cwd?: string } = {})
 
 /** Reads a file back with a DuckDB of the test's own, integers as numbers and timestamps as ISO strings. */
 async function readBack(reader: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const connection = await instance.connect();
-  try {
-    const rows = (await connection.runAndReadAll(`SELECT * FROM ${reader}`)).getRowObjectsJS() as Record<string, unknown>[];
-    return rows.map((row) =>
-      Object.fromEntries(
-        Object.entries(row).map(([key, value]) => [key, typeof value === "bigint" ? Number(value) : value instanceof Date ? value.toISOString() : value]),
-      ),
-    );
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  return (await query(`SELECT * FROM ${reader}`)).map((row) =>
+    Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === "bigint" ? Number(value) : value instanceof Date ? value.toISOString() : value])),
+  );
 }
 
 async function readMetadata(store: string, name: string): Promise<Record<string, unknown>> {

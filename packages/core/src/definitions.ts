@@ -228,7 +228,7 @@ export class Definitions implements AsyncDisposable {
         onProgress?.({ type: "start", name: item.name, index, total: selected.length });
         const featureStarted = performance.now();
         try {
-          const outcome = await buildFeature(item, { session: this.session, engine, force: options.force ?? false });
+          const outcome = await buildFeature(item, { session: this.session, engine, force: options.force ?? false, signal });
           if ("publish" in outcome) {
             await publishing;
             publishing = outcome.publish().then(

@@ -1,9 +1,9 @@
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { Definitions, feature, FeatureFrameClosedError, FeatureNotBuiltError, FeatureNotFoundError, type FeatureFrame } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
+import { query } from "@mlforge/test-support";
 
 let directory: string;
 let scratch: string;
@@ -13,19 +13,9 @@ const utc = (iso: string) => new Date(`${iso}Z`);
 
 /** Reads a file back with a DuckDB of the test's own, with 64-bit integers as numbers where exact. */
 async function readBack(reader: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const connection = await instance.connect();
-  try {
-    const rows = (await connection.runAndReadAll(`SELECT * FROM ${reader}`)).getRowObjectsJS() as Record<string, unknown>[];
-    return rows.map((row) =>
-      Object.fromEntries(
-        Object.entries(row).map(([key, value]) => [key, typeof value === "bigint" && Number.isSafeInteger(Number(value)) ? Number(value) : value]),
-      ),
-    );
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  return (await query(`SELECT * FROM ${reader}`)).map((row) =>
+    Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === "bigint" && Number.isSafeInteger(Number(value)) ? Number(value) : value])),
+  );
 }
 
 async function mlforgeDirectories(): Promise<string[]> {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Definitions, feature, MlforgeError, StoreAccessError, type Feature, type OfflineStore } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
-import { intercept } from "@mlforge/test-support";
+import { interceptStore } from "@mlforge/store-test-suite";
 import { Engine } from "../src/engine";
 
 let directory: string;
@@ -78,7 +78,7 @@ async function leftovers(): Promise<string[]> {
 /** A LocalStore whose `operation` fails, as a full disk or a revoked permission would. */
 function failingStore(operation: "putFile" | "putText"): OfflineStore {
   const full = () => Promise.reject(new StoreAccessError("The disk is full."));
-  return intercept<OfflineStore>(new LocalStore(storePath), { [operation]: full });
+  return interceptStore<OfflineStore>(new LocalStore(storePath), { [operation]: full });
 }
 
 test("failing builds close every database and leave no staged file", async () => {
@@ -102,8 +102,13 @@ test("failing builds close every database and leave no staged file", async () =>
 test("an aborted build closes its database and leaves no staged file", async () => {
   const controller = new AbortController();
   const slow = feature({ name: "slow", keys: ["id"], source: transactions }, () => "SELECT range AS id, sum(range) OVER (ORDER BY range) AS total FROM range(30000000)");
-  const build = definitions([slow]).build({ signal: controller.signal });
-  setTimeout(() => controller.abort(new Error("Stopped by the test.")), 300);
+  // Aborted as the feature starts: no sleep whose length decides whether the abort lands mid-build.
+  const build = definitions([slow]).build({
+    signal: controller.signal,
+    onProgress: (event) => {
+      if (event.type === "start") controller.abort(new Error("Stopped by the test."));
+    },
+  });
   const error = await build.then(
     () => undefined,
     (reason: unknown) => reason as Error,

@@ -4,7 +4,7 @@ import path from "node:path";
 import { BuildError, Definitions, feature, SourceNotFoundError, StoreAccessError, type OfflineStore } from "@mlforge/core";
 import { metadataKey } from "@mlforge/core/store-kit";
 import { LocalStore } from "@mlforge/store-local";
-import { intercept } from "@mlforge/test-support";
+import { interceptStore } from "@mlforge/store-test-suite";
 
 let directory: string;
 
@@ -73,7 +73,7 @@ test("build ids sort in build order", async () => {
 test("an outage while reading metadata fails the build; it never turns into a silent rebuild", async () => {
   const local = new LocalStore(path.join(directory, "store"));
   await definitions({ baseDirectory: path.join(directory, "project"), store: local }).build();
-  const down = intercept<OfflineStore>(local, {
+  const down = interceptStore<OfflineStore>(local, {
     getText: async () => {
       throw new StoreAccessError("LocalStore could not read the disk (EIO).");
     },
@@ -98,7 +98,7 @@ test("list() and metadata() describe the data file even when a crash left the do
 
 test("close() closes the offline store once, and await using calls it", async () => {
   let closed = 0;
-  const store = intercept<OfflineStore>(new LocalStore(path.join(directory, "store")), {
+  const store = interceptStore<OfflineStore>(new LocalStore(path.join(directory, "store")), {
     close: async () => {
       closed++;
     },

@@ -13,7 +13,7 @@ import {
 } from "@mlforge/core";
 import type { RemoteObject, SourceProvider } from "@mlforge/core/store-kit";
 import { LocalStore } from "@mlforge/store-local";
-import { intercept } from "@mlforge/test-support";
+import { interceptStore } from "@mlforge/store-test-suite";
 
 /** An in-memory `mem://` source provider that counts what core asks of it. */
 class MemorySources implements SourceProvider {
@@ -219,7 +219,7 @@ test("the sources option is checked when Definitions is made", () => {
 test("a store that may not read metadata (write-only credentials) rebuilds instead of failing", async () => {
   const local = new LocalStore(storePath);
   // A remote store (files not served in place): core does not look at its data files to decide, only at the metadata it may not read.
-  const writeOnly = intercept<OfflineStore>(local, {
+  const writeOnly = interceptStore<OfflineStore>(local, {
     capabilities: { servesFilesInPlace: false },
     getText: async () => {
       throw new StoreAccessError("Access denied: these credentials may not perform s3:GetObject.", { reason: "access-denied" });

@@ -2,9 +2,13 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { BuildError, Definitions, feature, MlforgeError, type OfflineStore } from "@mlforge/core";
 import { dataKey, listFeatureNames, metadataKey } from "@mlforge/core/store-kit";
+import { literal, query } from "./query";
+
+export { crashTestSuite, type CrashPoint, type CrashTestSuiteOptions, type TimedTestFunction } from "./crash-test-suite";
+export { featureOfKey, interceptStore } from "./intercept-store";
+export type { StoreDescription } from "./store-description";
 
 /** The subset of Jest's (or Vitest's, or node:test's) `test` function that the suite needs. */
 export type TestFunction = (name: string, body: () => Promise<void>) => unknown;
@@ -12,16 +16,9 @@ export type TestFunction = (name: string, body: () => Promise<void>) => unknown;
 /** Makes a fresh, empty store for each test. */
 export type StoreFactory = () => OfflineStore | Promise<OfflineStore>;
 
+/** Rows of `sql` with `$file` standing for `file` as a SQL literal. */
 async function readRows(file: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const connection = await instance.connect();
-  try {
-    const reader = await connection.runAndReadAll(sql.replace("$file", `'${file.replaceAll("'", "''")}'`));
-    return reader.getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  return query(sql.replace("$file", literal(file)));
 }
 
 /** The features the store holds, as an array of this realm: Jest runs tests in a sandbox, where deepEqual would see a Node-realm array as another type. */

@@ -1,11 +1,11 @@
 // Features with two versions whose data tells them apart, for the crash and concurrency tests.
 import { feature, type Feature } from "@mlforge/core";
-import type { S3StoreOptions } from "@mlforge/store-s3";
+import type { StoreDescription } from "./store-description";
 
 /** What a build child (build-child.ts) builds, and where. */
 export interface BuildChildConfig {
-  /** A LocalStore directory, or the options of an S3Store (plain JSON: static credentials). */
-  store: { kind: "local"; path: string } | { kind: "s3"; options: S3StoreOptions };
+  /** The store to build into, as the child constructs it. */
+  store: StoreDescription;
   /** The Parquet file written by `sourceSql`. */
   source: string;
   version: FeatureVersion;

@@ -1,13 +1,14 @@
 // Starting build children (build-child.ts), killing them, and reading what they left, for the crash and concurrency tests.
 import { spawn } from "node:child_process";
 import path from "node:path";
+import { literal, query } from "./query";
 import type { BuildChildConfig, FeatureVersion } from "./versioned-features";
-import { literal, query as duckdb } from "@mlforge/test-support";
 
-export { duckdb, literal };
-
-const RUNNER = path.join(__dirname, "register-ts.cjs");
-const CHILD = path.join(__dirname, "build-child.ts");
+// The child beside this module: built JavaScript in `dist` (build-child.js or .cjs, as this module
+// is), or, when this module runs from source (under Jest), build-child.ts through the SWC loader.
+const EXTENSION = path.extname(__filename);
+const CHILD = path.join(__dirname, `build-child${EXTENSION}`);
+const ARGUMENTS = EXTENSION === ".ts" ? [path.join(__dirname, "register-ts.cjs"), CHILD] : [CHILD];
 
 /** How a child ended. */
 export interface ChildOutcome {
@@ -26,9 +27,9 @@ export interface BuildChild {
   kill(): void;
 }
 
-/** Starts `node register-ts.cjs build-child.ts <config>`. */
+/** Starts a build child: `node build-child.js <config>`. */
 export function startBuild(config: BuildChildConfig, environment: NodeJS.ProcessEnv = process.env): BuildChild {
-  const child = spawn(process.execPath, [RUNNER, CHILD, JSON.stringify(config)], { stdio: ["ignore", "pipe", "pipe"], env: environment });
+  const child = spawn(process.execPath, [...ARGUMENTS, JSON.stringify(config)], { stdio: ["ignore", "pipe", "pipe"], env: environment });
   let stdout = "";
   let stderr = "";
   let markReady: () => void = () => undefined;
@@ -84,7 +85,7 @@ export interface DataFacts {
 
 /** Reads a data file; fails when it is not whole Parquet, holds two versions, or has no mlforge footer. */
 export async function dataFacts(file: string): Promise<DataFacts> {
-  const [facts] = await duckdb(
+  const [facts] = await query(
     `SELECT count(*)::INTEGER AS n, min(version)::INTEGER AS low, max(version)::INTEGER AS high, ` +
       `(SELECT decode(value) FROM parquet_kv_metadata(${literal(file)}) WHERE decode(key) = 'mlforge') AS document FROM read_parquet(${literal(file)})`,
   );

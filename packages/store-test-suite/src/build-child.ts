@@ -1,18 +1,12 @@
 // One build in a child process, for the crash and concurrency tests. Run with
-// `node register-ts.cjs build-child.ts '<BuildChildConfig as JSON>'`; it prints
+// `node dist/build-child.cjs '<BuildChildConfig as JSON>'` (from source: `node register-ts.cjs
+// build-child.ts '…'`; see `startBuild`); it prints
 // "ready" once loaded, one line per progress event, and "done" when the build resolved.
 import { existsSync, writeFileSync } from "node:fs";
 import { Definitions, type OfflineStore } from "@mlforge/core";
-import { LocalStore } from "@mlforge/store-local";
-import { featureOfKey, intercept } from "@mlforge/test-support";
+import { featureOfKey, interceptStore } from "./intercept-store";
+import { openDescribedStore } from "./store-description";
 import { versionedFeatures, type BuildChildConfig, type Gate } from "./versioned-features";
-
-async function openStore(config: BuildChildConfig): Promise<OfflineStore> {
-  if (config.store.kind === "local") return new LocalStore(config.store.path);
-  // Loaded only for S3, so that a LocalStore child does not pay for the AWS SDK.
-  const { S3Store } = await import("@mlforge/store-s3");
-  return new S3Store(config.store.options);
-}
 
 /** Passes the gates set for `when` `operation` of feature `name`. */
 async function passGates(gates: readonly Gate[], when: Gate["when"], operation: Gate["operation"], name: string): Promise<void> {
@@ -32,7 +26,7 @@ function instrumented(store: OfflineStore, { crashAt, metadataDelayMs = 0, gates
   const crash = (operation: string, name: string) => {
     if (operation === crashAt?.operation && name === crashAt.feature) process.kill(process.pid, "SIGKILL");
   };
-  return intercept(store, {
+  return interceptStore(store, {
     putFile: async (key, file) => {
       const name = featureOfKey(key);
       crash("putFile", name);
@@ -54,7 +48,7 @@ function instrumented(store: OfflineStore, { crashAt, metadataDelayMs = 0, gates
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? "{}") as BuildChildConfig;
-  const store = instrumented(await openStore(config), config);
+  const store = instrumented(await openDescribedStore(config.store), config);
   const defs = new Definitions({ name: "crash", features: versionedFeatures(config), offlineStore: store });
   process.stdout.write("ready\n");
   await defs.build({
