@@ -1,12 +1,13 @@
 import { Definitions } from "@mlforge/core";
 import * as features from "./features";
-import { getStore } from "./get-store";
+import { getOnlineStore, getStore } from "./get-store";
 
-export { ENVIRONMENTS, getStore } from "./get-store";
+export { ENVIRONMENTS, getOnlineStore, getStore } from "./get-store";
 
-/** The project's features and the store of the current ENVIRONMENT (see `getStore`). */
+/** The project's features, the offline store of the current ENVIRONMENT (see `getStore`) and the online store (see `getOnlineStore`). */
 export const defs = new Definitions({
   name: "user-features",
   features: [features],
   offlineStore: getStore(),
+  onlineStore: getOnlineStore(),
 });

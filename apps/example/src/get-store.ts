@@ -1,4 +1,6 @@
-import type { OfflineStore } from "@mlforge/core";
+import type { OfflineStore, OnlineStore } from "@mlforge/core";
+import { LocalOnlineStore } from "@mlforge/online-local";
+import { RedisOnlineStore } from "@mlforge/online-redis";
 import { LocalStore } from "@mlforge/store-local";
 import { S3Store, type S3StoreOptions } from "@mlforge/store-s3";
 
@@ -47,4 +49,13 @@ export function getStore(environment: string = process.env.ENVIRONMENT ?? "local
     default:
       throw new Error(`Unknown ENVIRONMENT '${environment}'. Use one of: ${ENVIRONMENTS.join(", ")}.`);
   }
+}
+
+/**
+ * The online store: a RedisOnlineStore when REDIS_URL is set, else a LocalOnlineStore (LMDB, no
+ * server) in ./online_store (or the ONLINE_STORE environment variable).
+ */
+export function getOnlineStore(): OnlineStore {
+  const url = process.env.REDIS_URL;
+  return url ? new RedisOnlineStore({ url }) : new LocalOnlineStore(process.env.ONLINE_STORE ?? "./online_store");
 }

@@ -2,6 +2,7 @@
 // Generates the transactions when they are missing, builds every feature and prints what was built.
 import { parseArgs } from "node:util";
 import { buildExample } from "./build-example";
+import { lookupTable, onlineLookup } from "./online-lookup";
 import { parseWholeNumber } from "./parse-whole-number";
 
 const usage = `Usage: npm start -- [--rows N]
@@ -24,7 +25,15 @@ async function main(): Promise<number> {
   try {
     const { defs } = await buildExample({ rows });
     console.log(`\nFeatures are in ${defs.offlineStore.location}.`);
-    return 0;
+    try {
+      const synced = await defs.syncOnline();
+      console.log(`\nSynced to ${defs.onlineStore!.description}: ${synced.synced.length} synced, ${synced.skipped.length} unchanged.`);
+      const rows = await onlineLookup(defs, ["user_00001", "user_00042"]);
+      console.log(`Online lookup, beside the offline store's latest row:\n${lookupTable(rows)}`);
+      return rows.every((row) => Object.is(row.online, row.offline)) ? 0 : 1;
+    } finally {
+      await defs.close();
+    }
   } catch (error) {
     console.error(`\n${error instanceof Error ? error.message : String(error)}`);
     return 1;
