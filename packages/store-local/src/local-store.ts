@@ -164,15 +164,19 @@ export class LocalStore implements OfflineStore {
   }
 
   async putText(key: string, text: string): Promise<void> {
-    const target = this.pathOf(key);
-    await this.ensureDirectory("putText", path.dirname(target));
+    await this.replace("putText", "write", this.pathOf(key), (temporary) => writeFile(temporary, text));
+  }
+
+  /** Writes `target` beside itself with `write`, then renames it into place: no reader sees half a file. */
+  private async replace(operation: string, action: string, target: string, write: (temporary: string) => Promise<void>): Promise<void> {
+    await this.ensureDirectory(operation, path.dirname(target));
     const temporary = temporaryPath(target);
     try {
-      await writeFile(temporary, text);
+      await write(temporary);
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });
-      throw this.accessError("putText", "write", target, error);
+      throw this.accessError(operation, action, target, error);
     }
   }
 
@@ -191,16 +195,7 @@ export class LocalStore implements OfflineStore {
 
   async copy(from: string, to: string): Promise<void> {
     const source = this.pathOf(from);
-    const target = this.pathOf(to);
-    await this.ensureDirectory("copy", path.dirname(target));
-    const temporary = temporaryPath(target);
-    try {
-      await copyFile(source, temporary);
-      await rename(temporary, target);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw this.accessError("copy", "copy to", target, error);
-    }
+    await this.replace("copy", "copy to", this.pathOf(to), (temporary) => copyFile(source, temporary));
   }
 
   async delete(key: string): Promise<void> {
