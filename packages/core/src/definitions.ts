@@ -2,6 +2,7 @@ import path from "node:path";
 import { buildFeature } from "./build-feature";
 import type { BuildProgressEvent, BuildResult, FeatureBuildResult } from "./build-result";
 import { Engine, type EngineOptions } from "./engine";
+import { runFeatureJobs } from "./feature-jobs";
 import { BuildError, FeatureBuildError, FeatureDefinitionError, FeatureNotFoundError, InvalidOptionError, MlforgeError } from "./errors";
 import { errorMessage } from "./errors/error-message";
 import { isFeature, type Feature } from "./feature";
@@ -202,48 +203,29 @@ export class Definitions implements AsyncDisposable {
     signal?.throwIfAborted();
     await this.offlineStore.check();
 
-    const entries: FeatureBuildResult[] = [];
-    const failedEntry = (item: Feature, error: unknown, featureStarted: number): FeatureBuildResult => ({
-      name: item.name,
-      status: "failed",
-      rows: 0,
-      bytes: 0,
-      uri: "",
-      durationMs: performance.now() - featureStarted,
-      error: MlforgeError.isInstance(error) ? error : new FeatureBuildError(item.name, errorMessage(error), { cause: error }),
-    });
-    const finish = (index: number, entry: FeatureBuildResult) => {
-      entries[index] = entry;
-      onProgress?.({ type: "end", name: entry.name, index, total: selected.length, result: entry });
-    };
     // At most one feature is being published (uploaded) while the next one computes: the upload
     // overlaps DuckDB's work, and at most two staged files exist at once.
-    let publishing: Promise<void> = Promise.resolve();
     const engine = await Engine.open(this.session.engineOptions);
     const interrupt = () => engine.interrupt();
     signal?.addEventListener("abort", interrupt);
+    let entries: FeatureBuildResult[];
     try {
-      for (const [index, item] of selected.entries()) {
-        signal?.throwIfAborted();
-        onProgress?.({ type: "start", name: item.name, index, total: selected.length });
-        const featureStarted = performance.now();
-        try {
-          const outcome = await buildFeature(item, { session: this.session, engine, force: options.force ?? false, signal });
-          if ("publish" in outcome) {
-            await publishing;
-            publishing = outcome.publish().then(
-              (entry) => finish(index, entry),
-              (error: unknown) => finish(index, failedEntry(item, error, featureStarted)),
-            );
-          } else finish(index, outcome);
-        } catch (error) {
-          signal?.throwIfAborted();
-          finish(index, failedEntry(item, error, featureStarted));
-        }
-      }
+      entries = await runFeatureJobs<FeatureBuildResult>({
+        features: selected,
+        job: (item) => buildFeature(item, { session: this.session, engine, force: options.force ?? false, signal }),
+        failed: (item, error, durationMs) => ({
+          name: item.name,
+          status: "failed",
+          rows: 0,
+          bytes: 0,
+          uri: "",
+          durationMs,
+          error: MlforgeError.isInstance(error) ? error : new FeatureBuildError(item.name, errorMessage(error), { cause: error }),
+        }),
+        onProgress,
+        signal,
+      });
     } finally {
-      // Never leave an upload running behind the caller's back, even when aborted.
-      await publishing;
       signal?.removeEventListener("abort", interrupt);
       engine.close();
     }

@@ -2,6 +2,7 @@ import type { JS } from "@duckdb/node-api";
 import type { Engine } from "../engine";
 import { FeatureDefinitionError, FeatureNotSyncedError, MlforgeError, OnlineSyncError } from "../errors";
 import { errorMessage } from "../errors/error-message";
+import { runFeatureJobs } from "../feature-jobs";
 import type { Feature } from "../feature";
 import type { OfflineStore } from "../offline-store";
 import type { OnlineReadRequest, OnlineStore } from "../online-store";
@@ -63,18 +64,15 @@ export class OnlineServing {
     const started = performance.now();
     run.signal?.throwIfAborted();
     await this.store.check();
-    const entries: FeatureSyncResult[] = [];
     const engine = await run.openEngine();
     const interrupt = () => engine.interrupt();
     run.signal?.addEventListener("abort", interrupt);
+    let entries: FeatureSyncResult[];
     try {
-      for (const [index, feature] of run.features.entries()) {
-        run.signal?.throwIfAborted();
-        run.onProgress?.({ type: "start", name: feature.name, index, total: run.features.length });
-        const featureStarted = performance.now();
-        let entry: FeatureSyncResult;
-        try {
-          entry = await syncFeature(feature, {
+      entries = await runFeatureJobs<FeatureSyncResult>({
+        features: run.features,
+        job: async (feature) => {
+          const entry = await syncFeature(feature, {
             store: this.store,
             offlineStore: run.offlineStore,
             engine,
@@ -86,20 +84,19 @@ export class OnlineServing {
           });
           // This process sees its own sync at once.
           this.pointers.delete(feature.name);
-        } catch (error) {
-          run.signal?.throwIfAborted();
-          entry = {
-            name: feature.name,
-            status: "failed",
-            buildId: "",
-            rows: 0,
-            durationMs: performance.now() - featureStarted,
-            error: MlforgeError.isInstance(error) ? error : new MlforgeError(`Feature '${feature.name}' failed to sync: ${errorMessage(error)}`, { cause: error }),
-          };
-        }
-        entries.push(entry);
-        run.onProgress?.({ type: "end", name: feature.name, index, total: run.features.length, result: entry });
-      }
+          return entry;
+        },
+        failed: (feature, error, durationMs) => ({
+          name: feature.name,
+          status: "failed",
+          buildId: "",
+          rows: 0,
+          durationMs,
+          error: MlforgeError.isInstance(error) ? error : new MlforgeError(`Feature '${feature.name}' failed to sync: ${errorMessage(error)}`, { cause: error }),
+        }),
+        onProgress: run.onProgress,
+        signal: run.signal,
+      });
     } finally {
       run.signal?.removeEventListener("abort", interrupt);
       engine.close();
