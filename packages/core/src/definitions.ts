@@ -200,6 +200,8 @@ export class Definitions implements AsyncDisposable {
     const started = performance.now();
     const selected = this.select(options);
     const { signal, onProgress } = options;
+    // Before any work: building for an hour and then finding no online store to sync to helps no one.
+    if (options.online === true) this.requireOnline("build({ online: true })");
     signal?.throwIfAborted();
     await this.offlineStore.check();
 

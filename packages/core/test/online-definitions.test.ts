@@ -15,6 +15,11 @@ test("online methods without an onlineStore say how to pass one", async () => {
   await expect(defs.close()).resolves.toBeUndefined();
 });
 
+test("build({ online: true }) without an onlineStore fails before building anything", async () => {
+  // The offline store's directory does not exist: reaching it would fail differently.
+  await expect(definitions().build({ online: true })).rejects.toThrow(/^build\(\{ online: true \}\) needs an online store\. Pass one to the Definitions/);
+});
+
 test("unknown and mistyped options are rejected before any store call", async () => {
   const store = new MemoryOnlineStoreDouble();
   const defs = definitions(store);
