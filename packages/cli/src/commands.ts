@@ -1,5 +1,5 @@
 import type { CommandDescriptor, FlagDescriptor } from "./command-descriptor";
-import { parseRowCount, parseShard, splitList } from "./flag-values";
+import { parseEntities, parseRowCount, parseShard, splitList, splitSelections } from "./flag-values";
 import type { CliArguments } from "./parse-arguments";
 import { UsageError } from "./usage-error";
 
@@ -44,6 +44,34 @@ function checkTrainingData(result: CliArguments): void {
   }
 }
 
+/** `get` reads for at least one entity, and its positional names at least one feature. */
+function checkGet(result: CliArguments): void {
+  splitSelections(result.feature);
+  if (result.entity === undefined) {
+    throw new UsageError("get needs --entity, the key values of each entity to read, for example `mlforge get user_total_spend --entity user_id=u1 --entity user_id=u2`.");
+  }
+}
+
+/** `--features` of the commands that select features to work on. */
+const SELECT_FEATURES: FlagDescriptor = {
+  name: "features",
+  type: "string",
+  multiple: true,
+  placeholder: "<a,b>",
+  description: "only these features",
+  parse: (values: string[]) => splitList("features", values),
+};
+
+/** `--tags` of the commands that select features to work on. */
+const SELECT_TAGS: FlagDescriptor = {
+  name: "tags",
+  type: "string",
+  multiple: true,
+  placeholder: "<t1,t2>",
+  description: "only features carrying at least one of these tags",
+  parse: (values: string[]) => splitList("tags", values),
+};
+
 /** Every command, in the order `mlforge --help` lists them. */
 export const COMMANDS: readonly CommandDescriptor[] = [
   {
@@ -51,9 +79,10 @@ export const COMMANDS: readonly CommandDescriptor[] = [
     summary: "Build features into the offline store (unchanged ones are skipped)",
     usage: "build",
     flags: [
-      { name: "features", type: "string", multiple: true, placeholder: "<a,b>", description: "only these features", parse: (values: string[]) => splitList("features", values) },
-      { name: "tags", type: "string", multiple: true, placeholder: "<t1,t2>", description: "only features carrying at least one of these tags", parse: (values: string[]) => splitList("tags", values) },
+      SELECT_FEATURES,
+      SELECT_TAGS,
       { name: "force", type: "boolean", default: false, description: "rebuild even unchanged features" },
+      { name: "online", type: "boolean", default: false, description: "then sync the built features to the online store (unchanged ones are skipped)" },
       {
         name: "shard",
         type: "string",
@@ -64,6 +93,31 @@ export const COMMANDS: readonly CommandDescriptor[] = [
       },
     ],
     run: async (context) => (await import("./build-command")).buildCommand(context),
+  },
+  {
+    name: "sync-online",
+    summary: "Sync the built features to the online store (ones already served are skipped)",
+    usage: "sync-online",
+    flags: [SELECT_FEATURES, SELECT_TAGS, { name: "force", type: "boolean", default: false, description: "re-sync even features already served at their current build" }],
+    run: async (context) => (await import("./sync-online-command")).syncOnlineCommand(context),
+  },
+  {
+    name: "get",
+    summary: "Read features' online values for entities",
+    usage: "get <features>",
+    positional: { name: "feature", label: "feature list (feature or feature.column, comma-separated)", example: "user_total_spend --entity user_id=u1" },
+    flags: [
+      {
+        name: "entity",
+        type: "string",
+        multiple: true,
+        placeholder: "<col=v>",
+        description: "the key values of one entity, once per entity (composite keys:\n--entity user_id=u1,country=DE)",
+        parse: parseEntities,
+      },
+    ],
+    check: checkGet,
+    run: async (context) => (await import("./get-command")).getCommand(context),
   },
   {
     name: "list",

@@ -33,3 +33,33 @@ export function parseShard(value: string | undefined): Shard | undefined {
   }
   return { index, count };
 }
+
+const entityExample = "--entity user_id=u1 (composite keys: --entity user_id=u1,country=DE)";
+
+/** Parses repeated `--entity column=value[,column=value…]` into one key object per flag; values stay strings. */
+export function parseEntities(values: readonly string[] | undefined): Array<Record<string, string>> | undefined {
+  if (values === undefined) return undefined;
+  return values.map((given) => {
+    const entity: Record<string, string> = {};
+    for (const pair of given.split(",")) {
+      const equals = pair.indexOf("=");
+      const column = equals === -1 ? "" : pair.slice(0, equals).trim();
+      if (column === "") throw new UsageError(`--entity '${given}' needs column=value pairs, for example ${entityExample}.`);
+      const value = pair.slice(equals + 1).trim();
+      if (value === "") throw new UsageError(`--entity '${given}' gives column '${column}' no value, for example ${entityExample}.`);
+      if (Object.hasOwn(entity, column)) {
+        throw new UsageError(`--entity '${given}' gives column '${column}' twice. Give one --entity per entity, for example --entity ${column}=u1 --entity ${column}=u2.`);
+      }
+      // Defined, not assigned: a column called __proto__ is a column like any other.
+      Object.defineProperty(entity, column, { value, enumerable: true, writable: true, configurable: true });
+    }
+    return entity;
+  });
+}
+
+/** Splits `get`'s positional `a,b.column` into selections; throws `UsageError` when it names none. */
+export function splitSelections(value: string | undefined): string[] {
+  const names = (value ?? "").split(",").map((name) => name.trim()).filter((name) => name !== "");
+  if (names.length === 0) throw new UsageError("get needs features, for example `mlforge get user_total_spend,user_spend_7d.spend_7d --entity user_id=u1`.");
+  return names;
+}

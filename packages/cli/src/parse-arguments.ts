@@ -11,7 +11,7 @@ export type CommandName = string;
 export interface CliArguments {
   /** The command, or undefined with `--help` / `--version` alone (with `--help`, the command whose help to show). */
   command: CommandName | undefined;
-  /** The feature `inspect` shows. */
+  /** The positional: the feature `inspect` shows, or the comma-separated features (and `feature.column`s) `get` reads. */
   feature?: string;
   /** The `--target` definitions file, as given. */
   target?: string;
@@ -29,6 +29,10 @@ export interface CliArguments {
   out?: string;
   /** `--shard i/n`: build only the i-th of n shares of the selected features. */
   shard?: Shard;
+  /** `--entity`: the entities `get` reads, one key object per flag, values as given (strings). */
+  entity?: Array<Record<string, string>>;
+  /** `--online`: `build` then syncs to the online store. */
+  online: boolean;
   force: boolean;
   json: boolean;
   help: boolean;
