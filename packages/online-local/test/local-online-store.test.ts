@@ -5,7 +5,6 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { StoreAccessError } from "@mlforge/core";
 import { LocalOnlineStore } from "@mlforge/online-local";
-import { describeOnlineStoreContract } from "./support/online-store-contract";
 
 const RUNNER = path.join(__dirname, "support", "register-ts.cjs");
 const CHILD = path.join(__dirname, "support", "store-child.ts");
@@ -21,8 +20,6 @@ async function freshDirectory(): Promise<string> {
 afterAll(async () => {
   await Promise.all(directories.map((directory) => rm(directory, { recursive: true, force: true })));
 });
-
-describeOnlineStoreContract(async () => new LocalOnlineStore(path.join(await freshDirectory(), "online_store")));
 
 /** Runs the store child to completion and returns its stdout. */
 function runChild(args: string[]): Promise<string> {

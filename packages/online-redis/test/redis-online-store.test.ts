@@ -4,7 +4,6 @@ import { createClient, createCluster } from "redis";
 import { StoreAccessError } from "@mlforge/core";
 import { RedisOnlineStore, type RedisClient, type RedisCluster } from "@mlforge/online-redis";
 import { freePort, startRedis, startRedisCluster, type TestRedisCluster, type TestRedisServer } from "@mlforge/redis-test-server";
-import { describeOnlineStoreContract } from "../../online-local/test/support/online-store-contract";
 
 let server: TestRedisServer;
 let cluster: TestRedisCluster;
@@ -52,14 +51,6 @@ async function rejection(promise: Promise<unknown>): Promise<{ error: Error; ms:
   );
   return { error, ms: Date.now() - started };
 }
-
-describe("single server", () => {
-  describeOnlineStoreContract(async () => new RedisOnlineStore({ url: server.url, prefix: freshPrefix() }));
-});
-
-describe("Redis Cluster (3 masters)", () => {
-  describeOnlineStoreContract(async () => new RedisOnlineStore({ client: clusterClient, prefix: freshPrefix() }));
-});
 
 describe("RedisOnlineStore specifics", () => {
   test("description names the server and database, never the password", () => {

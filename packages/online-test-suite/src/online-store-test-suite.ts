@@ -103,6 +103,54 @@ export function onlineStoreTestSuite(test: TestFunction, createStore: OnlineStor
   );
 
   test(
+    "contract edge cases: control characters, an 8 MB value, a 10,000-character key, 30,000 keys, neighbouring namespaces, glob characters, an empty put",
+    withStore(async (store) => {
+      const odd: Array<[string, string]> = [
+        ["with\u0000nul\u0001and\nnewline", "v\u0000\u0001\r\n"],
+        ["{braces}*?[glob]\\", "{}*?[]\\"],
+        ["empty value", ""],
+      ];
+      await store.put("edge.odd", odd);
+      assert.deepEqual(plain(await store.get([{ namespace: "edge.odd", keys: odd.map(([key]) => key) }])), [odd.map(([, value]) => value)]);
+
+      const large = "αβγ".repeat(1_400_000);
+      const longKey = "k".repeat(10_000);
+      await store.put("edge.large", [["big", large], [longKey, "long key"], [longKey.slice(1), "one shorter"]]);
+      const [sized] = await store.get([{ namespace: "edge.large", keys: ["big", longKey, longKey.slice(1)] }]);
+      assert.equal(sized![0] === large, true);
+      assert.deepEqual(plain(sized!.slice(1)), ["long key", "one shorter"]);
+
+      const many = Array.from({ length: 30_000 }, (_, index) => [`entity-${index}`, `value-${index}`] as const);
+      await store.put("edge.many", many);
+      assert.equal(await store.count("edge.many"), 30_000);
+      const [values] = await store.get([{ namespace: "edge.many", keys: many.map(([key]) => key) }]);
+      assert.deepEqual(plain(values), many.map(([, value]) => value));
+
+      // Neighbours whose names extend or precede the deleted one, where a sloppy key range or pattern would reach.
+      const neighbours = ["feature", "feature.v10", "feature_", "featur", "feature-"];
+      for (const namespace of ["feature.v1", ...neighbours]) await store.put(namespace, [["k", namespace]]);
+      await store.deleteNamespace("feature.v1");
+      assert.equal(await store.count("feature.v1"), 0);
+      assert.deepEqual([...(await store.listNamespaces("feat"))].sort(), [...neighbours].sort());
+      for (const namespace of neighbours) assert.deepEqual(plain(await store.get([{ namespace, keys: ["k"] }])), [[namespace]]);
+
+      // Glob characters in a prefix are taken literally.
+      for (const name of ["a*b", "a?b", "a[b]", "a\\b", "axb", "@scope/name"]) await store.put(name, [["k", "v"]]);
+      assert.deepEqual([...(await store.listNamespaces("a*"))], ["a*b"]);
+      assert.deepEqual([...(await store.listNamespaces("a?"))], ["a?b"]);
+      assert.deepEqual([...(await store.listNamespaces("a["))], ["a[b]"]);
+      assert.deepEqual([...(await store.listNamespaces("a\\"))], ["a\\b"]);
+      assert.deepEqual([...(await store.listNamespaces("@scope/"))], ["@scope/name"]);
+
+      await store.put("edge.nothing", []);
+      assert.deepEqual([...(await store.listNamespaces("edge.nothing"))], []);
+      assert.deepEqual(plain(await store.get([])), []);
+      // withStore closes it again afterwards: close() twice is no error.
+      await store.close();
+    }),
+  );
+
+  test(
     "every DuckDB type round-trips: online rows equal the offline read's latest row per key",
     withStore(async (store) => {
       await withProject(async (project) => {
