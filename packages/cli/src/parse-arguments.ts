@@ -29,6 +29,12 @@ export interface CliArguments {
   out?: string;
   /** `--shard i/n`: build only the i-th of n shares of the selected features. */
   shard?: Shard;
+  /** `--host` of `serve` and `ui`. */
+  host?: string;
+  /** `--port` of `serve` and `ui`. */
+  port?: number;
+  /** `--token` of `serve` and `ui`. */
+  token?: string;
   force: boolean;
   json: boolean;
   help: boolean;
