@@ -15,10 +15,15 @@ export async function closeGracefully(server: FastifyInstance, options: Graceful
   const timeoutMs = options.timeoutMs ?? 10_000;
   const timer = setTimeout(() => server.server.closeAllConnections(), Math.max(0, timeoutMs - 500));
   timer.unref();
+  // A keep-alive connection whose last request finishes after the close began turns idle later:
+  // close those too, rather than waiting for the client to hang up.
+  const sweeper = setInterval(() => server.server.closeIdleConnections(), 50);
+  sweeper.unref();
   try {
     await server.close();
   } finally {
     clearTimeout(timer);
+    clearInterval(sweeper);
   }
 }
 
