@@ -54,7 +54,7 @@ a { color: var(--accent); }
 .logo { font-weight: 700; letter-spacing: -0.01em; }
 .project { color: var(--muted); margin-left: 0.4rem; }
 .links a { margin-left: 1rem; text-decoration: none; font-size: 0.9rem; }
-.layout { display: grid; grid-template-columns: minmax(260px, 340px) 1fr; gap: 0; min-height: calc(100vh - 48px); }
+.layout { display: grid; grid-template-columns: minmax(260px, 340px) minmax(0, 1fr); gap: 0; min-height: calc(100vh - 48px); }
 .sidebar { border-right: 1px solid var(--line); background: var(--paper); padding: 1rem; }
 #search { width: 100%; padding: 0.55rem 0.7rem; border: 1px solid var(--line); border-radius: 8px; font: inherit; background: var(--wash); }
 #search:focus { outline: 2px solid var(--accent-soft); border-color: var(--accent); background: var(--paper); }
@@ -71,7 +71,7 @@ span.tag { cursor: default; }
 .feature-list .meta { font-size: 0.76rem; color: var(--muted); margin-top: 0.2rem; }
 .dot { display: inline-block; width: 0.55rem; height: 0.55rem; border-radius: 50%; margin-right: 0.3rem; vertical-align: 0.05rem; background: #c5ccd6; }
 .dot.synced { background: var(--good); } .dot.behind { background: var(--warn); } .dot.unavailable { background: var(--bad); }
-.detail { padding: 1.5rem 2rem 3rem; max-width: 1100px; width: 100%; }
+.detail { padding: 1.5rem 2rem 3rem; max-width: 1100px; width: 100%; min-width: 0; }
 .detail h1 { font-size: 1.55rem; margin: 0 0 0.25rem; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; letter-spacing: -0.02em; word-break: break-word; }
 .detail h2 { font-size: 1.05rem; margin: 2rem 0 0.6rem; }
 .lede { color: var(--muted); margin: 0 0 0.75rem; max-width: 70ch; }
@@ -81,7 +81,7 @@ span.tag { cursor: default; }
 .fact dd { margin: 0.15rem 0 0; font-weight: 600; overflow-wrap: anywhere; }
 .fact dd small { display: block; font-weight: 400; color: var(--muted); }
 .state-synced { color: var(--good); } .state-behind { color: var(--warn); } .state-unavailable { color: var(--bad); }
-pre.sql { background: #0f172a; color: #e2e8f0; padding: 1rem; border-radius: 10px; overflow-x: auto; line-height: 1.5; margin: 0; }
+pre.sql { background: #0f172a; color: #e2e8f0; padding: 1rem; border-radius: 10px; overflow-x: auto; line-height: 1.5; margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 .table-wrap { overflow-x: auto; background: var(--paper); border: 1px solid var(--line); border-radius: 10px; }
 table { border-collapse: collapse; width: 100%; font-size: 0.88rem; }
 th, td { text-align: left; padding: 0.55rem 0.75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
@@ -103,7 +103,7 @@ svg.histogram rect:hover { fill: #1e3a9e; }
 .dialog input { width: 100%; padding: 0.55rem 0.7rem; border: 1px solid var(--line); border-radius: 8px; font: inherit; margin: 0.5rem 0; }
 .dialog button { background: var(--accent); color: #fff; border: 0; border-radius: 8px; padding: 0.55rem 1rem; font: inherit; cursor: pointer; }
 @media (max-width: 760px) {
-  .layout { grid-template-columns: 1fr; }
+  .layout { grid-template-columns: minmax(0, 1fr); }
   .sidebar { border-right: 0; border-bottom: 1px solid var(--line); }
   .feature-list { max-height: 40vh; overflow-y: auto; }
   .detail { padding: 1rem; }
