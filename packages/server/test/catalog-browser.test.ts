@@ -66,7 +66,7 @@ test("asks for the token once, then searches, filters by tag and shows a feature
   expect(await page.locator("#sql").textContent()).toContain("GROUP BY user_id");
   expect(await page.locator("#online-state").textContent()).toMatch(/^synced (just now|\d+ min ago)$/);
   const rows = await page.locator("#schema tbody tr").evaluateAll((items) =>
-    items.map((item) => Array.from(item.querySelectorAll("td")).slice(0, 4).map((cell) => cell.textContent?.trim())),
+    items.map((item) => Array.from(item.querySelectorAll("td")).slice(0, 4).map((cell) => (cell as HTMLElement).textContent?.trim())),
   );
   expect(rows.map((row) => [row[0]?.replace(/(key|timestamp)$/, ""), row[1], row[2], row[3]])).toEqual([
     ["user_id", "VARCHAR", "0", "40"],

@@ -1,5 +1,6 @@
 // The main flows over real sockets on 127.0.0.1: keep-alive clients (undici), a Redis online store
 // killed and restarted under load, graceful close, and a seeded fuzz of request bodies.
+import { Readable } from "node:stream";
 import { RedisOnlineStore } from "@mlforge/online-redis";
 import { startRedis, type TestRedisServer } from "@mlforge/redis-test-server";
 import { closeGracefully, createFeatureServer } from "@mlforge/server";
@@ -136,7 +137,7 @@ test("closeGracefully finishes a request whose body is still arriving, closes id
     await new Promise<void>((resolve) => (finish = resolve));
     yield good.slice(20);
   })();
-  const slow = request(`${address}/features/online`, { method: "POST", body: halves, headers: { "content-type": "application/json" } });
+  const slow = request(`${address}/features/online`, { method: "POST", body: Readable.from(halves), headers: { "content-type": "application/json" } });
   await new Promise((resolve) => setTimeout(resolve, 200));
   const started = Date.now();
   const closing = closeGracefully(other, { timeoutMs: 10_000 });
