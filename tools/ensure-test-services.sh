@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# Installs the programs mlforge's tests start by themselves (redis-server and redis-cli), when
-# they are missing. Idempotent: with everything present it changes nothing and exits 0.
+# Installs the programs mlforge's tests start by themselves (redis-server and redis-cli; chromium
+# for the catalog page's browser tests), when they are missing. Idempotent: with everything present
+# it changes nothing and exits 0. One `apt-get update`, then one install of everything missing.
 set -euo pipefail
 
-install_command="apt-get update && apt-get install -y redis-server"
+missing=()
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then missing+=(redis-server); fi
+if ! command -v chromium >/dev/null 2>&1; then missing+=(chromium); fi
 
-if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
 
+install_command="apt-get update && apt-get install -y ${missing[*]}"
+
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "redis-server and redis-cli are needed by the tests but missing. Install them with:" >&2
+  echo "${missing[*]} needed by the tests but missing. Install with:" >&2
   echo "  ${install_command}" >&2
-  echo "(as root on Debian or Ubuntu; elsewhere use your system's Redis 7+ package)." >&2
+  echo "(as root on Debian or Ubuntu; elsewhere use your system's Redis 7+ and Chromium packages)." >&2
   exit 1
 fi
 
 apt-get update
-apt-get install -y redis-server
+apt-get install -y "${missing[@]}"

@@ -1,5 +1,6 @@
 import type { CommandDescriptor, FlagDescriptor } from "./command-descriptor";
 import { parseEntities, parseRowCount, parseShard, splitList, splitSelections } from "./flag-values";
+import { SERVE_FLAGS } from "./serve-command";
 import type { CliArguments } from "./parse-arguments";
 import { UsageError } from "./usage-error";
 
@@ -156,6 +157,20 @@ export const COMMANDS: readonly CommandDescriptor[] = [
     ],
     check: checkTrainingData,
     run: async (context) => (await import("./training-data-command")).trainingDataCommand(context),
+  },
+  {
+    name: "serve",
+    summary: "Serve online lookups, the catalog page, metrics and OpenAPI over HTTP",
+    usage: "serve",
+    flags: SERVE_FLAGS,
+    run: async (context) => (await import("./serve-command")).serveCommand(context),
+  },
+  {
+    name: "ui",
+    summary: "Open the feature catalog over the offline store (no online store needed)",
+    usage: "ui",
+    flags: SERVE_FLAGS,
+    run: async (context) => (await import("./ui-command")).uiCommand(context),
   },
 ];
 

@@ -33,6 +33,12 @@ export interface CliArguments {
   entity?: Array<Record<string, string>>;
   /** `--online`: `build` then syncs to the online store. */
   online: boolean;
+  /** `--host` of `serve` and `ui`. */
+  host?: string;
+  /** `--port` of `serve` and `ui`. */
+  port?: number;
+  /** `--token` of `serve` and `ui`. */
+  token?: string;
   force: boolean;
   json: boolean;
   help: boolean;

@@ -7,10 +7,12 @@ import { BuildError, FeatureBuildError, FeatureDefinitionError, FeatureNotFoundE
 import { errorMessage } from "./errors/error-message";
 import { isFeature, type Feature } from "./feature";
 import type { FeatureMetadata } from "./feature-metadata";
+import { featureStats, type FeatureStats, type FeatureStatsOptions } from "./feature-stats";
 import type { FeatureFrame } from "./feature-frame";
 import type { OfflineStore } from "./offline-store";
 import { checkOptions } from "./options";
 import { OnlineServing } from "./online/online-serving";
+import type { OnlineFeatureStatus } from "./online/online-status";
 import type { OnlineSyncProgressEvent, OnlineSyncResult } from "./online/online-sync-result";
 import { parseReadOptions, type OnlineFeaturesOptions } from "./online/read-options";
 import type { OnlineStore } from "./online-store";
@@ -282,6 +284,17 @@ export class Definitions implements AsyncDisposable {
     return online.read(selections, options.entities);
   }
 
+  /**
+   * Which synced build online reads serve for each named feature (undefined for one never synced):
+   * `{ buildId, builtAt, syncedAt, rows }`. Right after `getOnlineFeatures` it answers from the
+   * pointers that read used, without a store call.
+   */
+  async onlineStatus(names: readonly string[]): Promise<Record<string, OnlineFeatureStatus | undefined>> {
+    const online = this.requireOnline("onlineStatus");
+    for (const name of names) this.feature(name);
+    const statuses = await online.status(names);
+    return Object.fromEntries(names.map((name, index) => [name, statuses[index]]));
+  }
 
   private requireOnline(method: string): OnlineServing {
     if (this.online === undefined) {
@@ -327,6 +340,17 @@ export class Definitions implements AsyncDisposable {
     this.feature(name);
     await this.offlineStore.check();
     return readFeature(this.session, name);
+  }
+
+  /**
+   * Column statistics of the stored feature `name`, computed by DuckDB: null and distinct counts,
+   * min and max, a histogram (numeric columns) or top values (others). Throws `FeatureNotBuiltError`
+   * when it was never built.
+   */
+  async stats(name: string, options: FeatureStatsOptions = {}): Promise<FeatureStats> {
+    this.feature(name);
+    await this.offlineStore.check();
+    return this.withEngine((engine) => featureStats(engine, this.offlineStore, name, options));
   }
 
   /** Point-in-time correct training data: one row per entity row, each feature joined as of the row's time. */

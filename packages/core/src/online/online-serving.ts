@@ -8,6 +8,7 @@ import type { OfflineStore } from "../offline-store";
 import type { OnlineReadRequest, OnlineStore } from "../online-store";
 import { KeyEncoder } from "./key-codec";
 import { parsePointer, POINTER_NAMESPACE, type OnlinePointer } from "./online-pointer";
+import type { OnlineFeatureStatus } from "./online-status";
 import type { FeatureSyncResult, OnlineSyncProgressEvent, OnlineSyncResult } from "./online-sync-result";
 import { storeCall, syncFeature } from "./sync-feature";
 import { decodeValues } from "./value-codec";
@@ -144,6 +145,33 @@ export class OnlineServing {
       }
     }
     return this.assemble(plans, entities, values, Date.now());
+  }
+
+  /**
+   * The synced build each named feature is served from (undefined for one never synced). Pointers
+   * read in the last second (by `read`) answer without a store call; others are read in one call.
+   */
+  async status(names: readonly string[]): Promise<Array<OnlineFeatureStatus | undefined>> {
+    const now = Date.now();
+    const stale = names.filter((name) => {
+      const entry = this.pointers.get(name);
+      return entry === undefined || now - entry.fetchedAt > FRESH_MS;
+    });
+    const fetched = new Map<string, OnlinePointer | undefined>();
+    if (stale.length > 0) {
+      const [texts] = await storeCall(this.store, "read feature pointers", () => this.store.get([{ namespace: POINTER_NAMESPACE, keys: stale }]));
+      const fetchedAt = Date.now();
+      for (const [index, name] of stale.entries()) {
+        const pointer = parsePointer(texts?.[index]);
+        fetched.set(name, pointer);
+        if (pointer === undefined) this.pointers.delete(name);
+        else this.pointers.set(name, { pointer, fetchedAt });
+      }
+    }
+    return names.map((name) => {
+      const pointer = fetched.has(name) ? fetched.get(name) : this.pointers.get(name)?.pointer;
+      return pointer === undefined ? undefined : { buildId: pointer.buildId, builtAt: pointer.builtAt, syncedAt: pointer.syncedAt, rows: pointer.rows };
+    });
   }
 
   /** Clears pending background removals and closes the store. Safe to call twice. */
