@@ -6,6 +6,7 @@ import { SourceNotFoundError, TrainingDataError } from "./errors";
 import { errorMessage } from "./errors/error-message";
 import { readerSql, relativePathsNote, sourceFormat } from "./source";
 import { quoteIdentifier, quoteLiteral } from "./sql";
+import { quotePath } from "./literal-path";
 
 /**
  * The entity rows of training data: a path to a `.parquet`, `.csv` or `.json` / `.ndjson` file
@@ -165,5 +166,5 @@ export async function writeEntityRows(
   });
   await engine.run(`COPY ${table} TO ${quoteLiteral(file)} (FORMAT parquet)`);
   await engine.run(`DROP TABLE ${table}`);
-  return { relation: `read_parquet(${quoteLiteral(file)})`, columns: columns.map(({ name, type }) => ({ name, type })), label: "entity rows" };
+  return { relation: `read_parquet(${quotePath(file)})`, columns: columns.map(({ name, type }) => ({ name, type })), label: "entity rows" };
 }

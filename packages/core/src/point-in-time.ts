@@ -11,6 +11,7 @@ import { openStoredFeatures, type StoredFeature } from "./stored-feature";
 import { checkOptions } from "./options";
 import { quoteIdentifier, quoteLiteral } from "./sql";
 import { createTemporaryDirectory, removeTemporaryDirectory } from "./temporary-directory";
+import { quotePath } from "./literal-path";
 
 /** Options of `Definitions.getTrainingData()`. */
 export interface TrainingDataOptions {
@@ -113,7 +114,7 @@ function selectFeatures(defined: readonly Feature[], names: readonly string[]): 
 /** The stored file's columns, split into identity and values; a stale file (built from an older definition) throws. */
 async function describeFeature(engine: Engine, feature: Feature, stored: StoredFeature): Promise<StoredFeatureColumns> {
   const file = stored.path;
-  const columns = stored.metadata?.schema ?? (await engine.columns(`SELECT * FROM read_parquet(${quoteLiteral(file)})`));
+  const columns = stored.metadata?.schema ?? (await engine.columns(`SELECT * FROM read_parquet(${quotePath(file)})`));
   const identity = [...feature.keys, ...(feature.timestamp === undefined ? [] : [feature.timestamp])];
   const absent = identity.filter((name) => findColumn(columns, name) === undefined);
   if (absent.length > 0) {
@@ -123,7 +124,7 @@ async function describeFeature(engine: Engine, feature: Feature, stored: StoredF
     );
   }
   const values = columns.filter((column) => !identity.some((name) => lower(name) === lower(column.name)));
-  const rows = stored.metadata?.rows ?? Number((await engine.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet(${quoteLiteral(file)})`))[0]?.n ?? 0);
+  const rows = stored.metadata?.rows ?? Number((await engine.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet(${quotePath(file)})`))[0]?.n ?? 0);
   return { feature, file, columns, values, rows };
 }
 
@@ -261,7 +262,7 @@ function trainingSql(
         source = latest;
       }
     }
-    ctes.push(`${f} AS (SELECT ${select.join(", ")} FROM read_parquet(${quoteLiteral(file)}))`);
+    ctes.push(`${f} AS (SELECT ${select.join(", ")} FROM read_parquet(${quotePath(file)}))`);
     outputs.push(...values.map((value) => column(source, value.name)));
   }
 

@@ -5,6 +5,7 @@ import { FOOTER_KEY, metadataFromFooter, parseFooter, parseMetadata, type Featur
 import { dataKey, metadataKey } from "./layout";
 import type { OfflineStore } from "./offline-store";
 import { quoteLiteral } from "./sql";
+import { quotePath } from "./literal-path";
 
 /**
  * The one answer to "what is stored for this feature now": the local data file, and the metadata
@@ -28,13 +29,13 @@ export interface StoredFile extends StoredFileFacts {
 
 /** mlforge's footer document of a Parquet file, or undefined when it has none. */
 export async function readFooter(engine: Engine, path: string): Promise<FeatureFooter | undefined> {
-  const sql = `SELECT decode(value) AS document FROM parquet_kv_metadata(${quoteLiteral(path)}) WHERE key = ${quoteLiteral(FOOTER_KEY)}::BLOB`;
+  const sql = `SELECT decode(value) AS document FROM parquet_kv_metadata(${quotePath(path)}) WHERE key = ${quoteLiteral(FOOTER_KEY)}::BLOB`;
   return parseFooter((await engine.rows(sql))[0]?.document as string | undefined);
 }
 
 /** Reads a Parquet file's footer document, row count, columns and size once; see `readStoredFile`. */
 async function readOnce(engine: Engine, path: string): Promise<StoredFile> {
-  const file = quoteLiteral(path);
+  const file = quotePath(path);
   // One query for the document and the row count: both come from the footer, read once.
   const [facts] = await engine.rows(
     `SELECT (SELECT decode(value) FROM parquet_kv_metadata(${file}) WHERE key = ${quoteLiteral(FOOTER_KEY)}::BLOB) AS document,

@@ -42,7 +42,7 @@ async function builtRows(source: string, baseDirectory = directory, store = path
 test("a glob whose matches have [, *, ? in their names reads each matched file once", async () => {
   await write("data/tx[1].csv", "user_id,amount\na,1\n");
   await write("data/tx1.csv", "user_id,amount\nb,10\n");
-  await write("data/tx*.csv", "user_id,amount\nc,100\n");
+  await write("data/tx*a.csv", "user_id,amount\nc,100\n");
   await write("data/tx?.csv", "user_id,amount\nc,1000\n");
   expect(await builtRows("data/tx*.csv")).toEqual([
     { user_id: "a", total_spend: 1, n: 1 },
@@ -83,6 +83,16 @@ test("a project directory named with glob characters: relative globs and the sto
   expect(await builtRows("data/*.csv", project, path.join(project, "feature_store"))).toEqual([
     { user_id: "a", total_spend: 1, n: 1 },
     { user_id: "b", total_spend: 2, n: 1 },
+    { user_id: "c", total_spend: null, n: null },
+  ]);
+});
+
+test("a source that names an existing file is that file, even when it would match others as a pattern", async () => {
+  await write("data/tx*.csv", "user_id,amount\na,5\n");
+  await write("data/tx1.csv", "user_id,amount\nb,10\n");
+  expect(await builtRows("data/tx*.csv")).toEqual([
+    { user_id: "a", total_spend: 5, n: 1 },
+    { user_id: "b", total_spend: null, n: null },
     { user_id: "c", total_spend: null, n: null },
   ]);
 });
