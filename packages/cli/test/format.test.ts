@@ -67,6 +67,17 @@ test("the build summary keeps definition order and lists each failure's message"
   );
 });
 
+test("the build summary says what a build repaired (a malformed metadata document)", () => {
+  const note = "Its metadata document was malformed (rows is \"lots\", not a whole number of 0 or more); rewrote it from the data file's footer.";
+  const result: BuildResult = {
+    built: [],
+    skipped: [{ name: "a", status: "skipped", rows: 2, bytes: 10, uri: "/s/a.parquet", durationMs: 4, note }],
+    failed: [],
+    durationMs: 100,
+  };
+  expect(formatBuildSummary(result)).toContain(`\nNotes:\n  a: ${note}\n`);
+});
+
 test("on a terminal, progress is one bar redrawn in place and cleared at the end", () => {
   const stream = recorder(true);
   const progress = createProgressReporter(stream);

@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import type { Engine } from "./engine";
 import { FeatureNotBuiltError, StoreAccessError } from "./errors";
-import { FOOTER_KEY, metadataFromFooter, parseFooter, parseMetadata, type FeatureFooter, type FeatureMetadata, type StoredFileFacts } from "./feature-metadata";
+import { checkMetadata, FOOTER_KEY, metadataFromFooter, parseFooter, type FeatureFooter, type FeatureMetadata, type MetadataDocument, type StoredFileFacts } from "./feature-metadata";
 import { dataKey, metadataKey } from "./layout";
 import type { OfflineStore } from "./offline-store";
 import { quoteLiteral } from "./sql";
@@ -76,8 +76,13 @@ export function metadataOfStoredFile(document: FeatureMetadata | undefined, file
  * "not built", so a network error cannot turn into a silent full rebuild.
  */
 export async function readMetadataDocument(store: OfflineStore, name: string, options: { deniedIsMissing?: boolean } = {}): Promise<FeatureMetadata | undefined> {
+  return (await readCheckedMetadata(store, name, options))?.metadata;
+}
+
+/** The metadata document of feature `name` with what is wrong with its shape, if anything (see `readMetadataDocument`). */
+export async function readCheckedMetadata(store: OfflineStore, name: string, options: { deniedIsMissing?: boolean } = {}): Promise<MetadataDocument | undefined> {
   try {
-    return parseMetadata(await store.getText(metadataKey(name)));
+    return checkMetadata(await store.getText(metadataKey(name)));
   } catch (error) {
     if (options.deniedIsMissing === true && StoreAccessError.isInstance(error) && error.reason === "access-denied") return undefined;
     throw error;
