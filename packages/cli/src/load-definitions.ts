@@ -41,7 +41,7 @@ export interface LoadedDefinitions {
 /** Picks the `Definitions` a module exports as `defs` or as its default export. */
 export function definitionsFromModule(exports: unknown, file: string): Definitions {
   const namespace = (typeof exports === "object" && exports !== null ? exports : {}) as Record<string, unknown>;
-  for (const candidate of [namespace.defs, namespace.default, (namespace.default as Record<string, unknown> | undefined)?.defs]) {
+  for (const candidate of [namespace.defs, namespace.default, (namespace.default as Record<string, unknown> | null | undefined)?.defs]) {
     // isInstance, not instanceof: the user's file may load another copy of @mlforge/core.
     if (Definitions.isInstance(candidate)) return candidate;
   }
