@@ -36,7 +36,8 @@ export async function currentBuild(store: OfflineStore, engine: Engine, feature:
   const path = await store.getFile(key);
   // A file that is not Parquet (damaged outside mlforge) is rebuilt.
   const file = path === undefined ? undefined : await readStoredFile(engine, path).catch(() => undefined);
-  if (file?.footer?.fingerprint !== fingerprint) return undefined;
+  // A file that holds another feature (copied over by hand) is rebuilt, whatever its fingerprint.
+  if (file?.footer?.fingerprint !== fingerprint || file.footer.name !== feature.name) return undefined;
   const metadata = metadataOfStoredFile(previous, file)!;
   if (metadata === previous) return { uri: head.uri, metadata };
   const repaired = { ...metadata, ...(head.etag === undefined ? {} : { dataEtag: head.etag }) };
