@@ -32,6 +32,11 @@ export function formatBuildSummary(result: BuildResult, order: readonly string[]
   } else {
     text += "No features matched the selection.\n";
   }
+  const noted = entries.filter((item) => item.note !== undefined);
+  if (noted.length > 0) {
+    text += "\nNotes:\n";
+    for (const item of noted) text += `  ${item.name}: ${item.note}\n`;
+  }
   if (result.failed.length > 0) {
     text += "\nFailed:\n";
     for (const item of result.failed) {

@@ -1,3 +1,5 @@
+import { escapeControlCharacters } from "./output-stream";
+
 /** Formats an integer with thousands separators: `5,000`. */
 export function formatCount(value: number): string {
   return Math.round(value).toLocaleString("en-US");
@@ -98,6 +100,7 @@ export function formatValue(value: unknown, type = "", maxLength = 40): string {
   else if (value instanceof Date) text = formatDate(value, type);
   else if (typeof value === "object") text = JSON.stringify(value, (_key, item: unknown) => (typeof item === "bigint" ? item.toString() : item));
   else text = String(value);
-  text = text.replace(/[\r\n\t]+/g, " ");
+  // Escaped here too, not only when written: a cell's width must count what the terminal shows.
+  text = escapeControlCharacters(text.replace(/[\r\n\t]+/g, " "));
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
 }

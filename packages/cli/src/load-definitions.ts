@@ -41,7 +41,7 @@ export interface LoadedDefinitions {
 /** Picks the `Definitions` a module exports as `defs` or as its default export. */
 export function definitionsFromModule(exports: unknown, file: string): Definitions {
   const namespace = (typeof exports === "object" && exports !== null ? exports : {}) as Record<string, unknown>;
-  for (const candidate of [namespace.defs, namespace.default, (namespace.default as Record<string, unknown> | undefined)?.defs]) {
+  for (const candidate of [namespace.defs, namespace.default, (namespace.default as Record<string, unknown> | null | undefined)?.defs]) {
     // isInstance, not instanceof: the user's file may load another copy of @mlforge/core.
     if (Definitions.isInstance(candidate)) return candidate;
   }
@@ -55,7 +55,9 @@ export function definitionsFromModule(exports: unknown, file: string): Definitio
 /** Finds and loads the user's definitions file (TypeScript or JavaScript) through jiti. */
 export async function loadDefinitions(cwd: string, target?: string): Promise<LoadedDefinitions> {
   const file = await findDefinitionsFile(cwd, target);
-  const jiti = createJiti(file, { interopDefault: true });
+  // The namespace as it is (definitionsFromModule looks at `default` itself): jiti's interop proxy
+  // throws a TypeError on a default export of null.
+  const jiti = createJiti(file, { interopDefault: false });
   const exports = await jiti.import(file);
   return { definitions: definitionsFromModule(exports, file), file };
 }

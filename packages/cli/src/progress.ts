@@ -1,6 +1,6 @@
 import type { FeatureBuildResult, FeatureSyncResult } from "@mlforge/core";
 import { formatCount, formatDuration } from "./format";
-import type { OutputStream } from "./output-stream";
+import type { OutputStream, SafeOutputStream } from "./output-stream";
 
 /** One progress event of `build()` or `syncOnline()`: a feature starts, or ends with its result. */
 export type ProgressEvent<Result> =
@@ -24,6 +24,9 @@ export interface ProgressWording<Result> {
 }
 
 const BAR_WIDTH = 20;
+
+/** Back to the start of the line, and clear it. */
+const CLEAR_LINE = "\r\u001b[2K";
 
 /** Describes a finished feature: `built 5,000 rows in 120 ms`. */
 export function describeOutcome(result: FeatureBuildResult): string {
@@ -71,8 +74,15 @@ export function createProgressReporter(stream: OutputStream, wording: ProgressWo
   let drawn = false;
   // Counted, not taken from the index: the next feature starts while the previous one uploads.
   let done = 0;
+  // The redraw sequence is the CLI's own; a stream that escapes control characters takes it through writeControl.
+  const safe = (stream as Partial<SafeOutputStream>).writeControl === undefined ? undefined : (stream as SafeOutputStream);
+  const control = (text: string) => (safe === undefined ? stream.write(text) : safe.writeControl(text));
   const draw = (text: string) => {
-    stream.write(`\r\u001b[2K${text}`);
+    if (safe === undefined) stream.write(`${CLEAR_LINE}${text}`);
+    else {
+      safe.writeControl(CLEAR_LINE);
+      safe.write(text);
+    }
     drawn = true;
   };
   return {
@@ -85,7 +95,7 @@ export function createProgressReporter(stream: OutputStream, wording: ProgressWo
       }
     },
     finish() {
-      if (drawn) stream.write("\r\u001b[2K");
+      if (drawn) control(CLEAR_LINE);
       drawn = false;
     },
   };

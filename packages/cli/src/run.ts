@@ -1,6 +1,6 @@
 import { version } from "../package.json";
 import { EXIT_CODES } from "./exit-codes";
-import type { OutputStream } from "./output-stream";
+import { safeOutputStream, type OutputStream } from "./output-stream";
 import { findCommand } from "./commands";
 import { parseArguments, type CliArguments } from "./parse-arguments";
 import { commandUsage, USAGE } from "./usage";
@@ -18,6 +18,8 @@ export interface RunIo {
 
 /** Runs `mlforge` with `argv` (without `node` and the script) and resolves to its exit code; never rejects. */
 export async function run(argv: readonly string[], io: RunIo): Promise<number> {
+  // Everything printed passes through these: data, key values and messages may hold control characters.
+  io = { ...io, stdout: safeOutputStream(io.stdout), stderr: safeOutputStream(io.stderr) };
   let args: CliArguments;
   try {
     args = parseArguments(argv);

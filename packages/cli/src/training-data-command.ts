@@ -4,6 +4,7 @@ import type { Column } from "@mlforge/core";
 import type { CommandContext } from "./command-context";
 import { EXIT_CODES } from "./exit-codes";
 import { formatBytes, formatCount, formatDuration, formatFields } from "./format";
+import { UsageError } from "./usage-error";
 
 /** What `mlforge training-data` wrote; `--json` prints it as is. */
 export interface TrainingDataSummary {
@@ -42,6 +43,18 @@ function fromWorkingDirectory(cwd: string, file: string): string {
   return path.resolve(cwd) === process.cwd() ? file : path.resolve(cwd, file);
 }
 
+/** Throws `UsageError` when `out` cannot be a file: it is a directory, or a part of its path is a file. */
+async function checkOut(out: string, given: string): Promise<void> {
+  const info = await stat(out).catch(() => undefined);
+  if (info?.isDirectory()) throw new UsageError(`--out '${given}' is a directory. Give a file path such as ${path.join(given, "train.parquet")}.`);
+  for (let parent = path.dirname(out); parent !== path.dirname(parent); parent = path.dirname(parent)) {
+    const parentInfo = await stat(parent).catch(() => undefined);
+    if (parentInfo === undefined) continue;
+    if (!parentInfo.isDirectory()) throw new UsageError(`--out '${given}' cannot be written: '${parent}' is a file, not a directory. Choose another path.`);
+    return;
+  }
+}
+
 /** Settles with `work`, or rejects with the signal's reason as soon as it aborts: DuckDB's write cannot be interrupted from here. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return work;
@@ -62,6 +75,7 @@ export async function trainingDataCommand(context: CommandContext): Promise<numb
   const started = performance.now();
   const out = path.resolve(cwd, args.out!);
   const format = out.toLowerCase().endsWith(".parquet") ? "parquet" : "csv";
+  await checkOut(out, args.out!);
 
   const work = (async () => {
     const frame = await definitions.getTrainingData({

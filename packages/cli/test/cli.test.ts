@@ -162,6 +162,37 @@ describe("mlforge build", () => {
   });
 });
 
+describe("mlforge build with a tag no feature has", () => {
+  test("exits 1 and names the known tags, as a misspelt feature name does", async () => {
+    const result = await mlforge(["build", "--target", project, "--tags", "user"], { store: path.join(workDir, "tag-store") });
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toContain("No features matched");
+    expect(result.stderr).toContain("Error: Tag 'user' is not on any feature. Known tags: users, spend, products.");
+    expect(existsSync(path.join(workDir, "tag-store", "user_total_spend.parquet"))).toBe(false);
+  });
+});
+
+describe("control characters in what the CLI prints", () => {
+  // ESC and BEL, raw, would let data drive the terminal (retitle it, clear it, fake output).
+  const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+  test("inspect and the build summary escape them in data values, key values and failure messages", async () => {
+    const store = path.join(workDir, "hostile-store");
+    const target = path.join(fixtures, "hostile.ts");
+    const build = await mlforge(["build", "--target", target], { store });
+    expect(build.code).toBe(1);
+    expect(build.stdout + build.stderr).not.toMatch(raw);
+    expect(build.stdout).toContain("\\u001b[31mred\\u0007");
+    const inspect = await mlforge(["inspect", "hostile_label", "--target", target], { store });
+    expect(inspect.code).toBe(0);
+    expect(inspect.stdout + inspect.stderr).not.toMatch(raw);
+    expect(inspect.stdout).toContain("x\\u001b]0;pwned\\u0007");
+    const json = await mlforge(["build", "--target", target, "--json"], { store });
+    expect(json.stdout).not.toMatch(raw);
+    expect(JSON.parse(json.stdout).failed[0].error.message).toContain("\u001b[31mred\u0007");
+  });
+});
+
 describe("mlforge build --shard", () => {
   const everyFeature = ["product_popularity", "user_daily_spend", "user_total_spend"];
   const rowsOf: Record<string, number> = { user_total_spend: 3, user_daily_spend: 4, product_popularity: 3 };
@@ -452,6 +483,23 @@ describe("mlforge training-data", () => {
     expect(existsSync(path.dirname(out))).toBe(false);
   });
 
+  test("an --out that is a directory, or whose parent is a file, is a usage error naming the path", async () => {
+    const directoryOut = path.join(workDir, "out-directory.parquet");
+    await mkdir(directoryOut, { recursive: true });
+    const fileParent = path.join(workDir, "out-parent-file");
+    await writeFile(fileParent, "not a directory");
+    for (const [out, expected] of [
+      [directoryOut, `Error: --out '${directoryOut}' is a directory. Give a file path such as ${path.join(directoryOut, "train.parquet")}.`],
+      [path.join(fileParent, "train.parquet"), `Error: --out '${path.join(fileParent, "train.parquet")}' cannot be written: '${fileParent}' is a file, not a directory. Choose another path.`],
+    ]) {
+      const result = await mlforge(["training-data", "--target", project, "--features", "user_total_spend", "--entities", labels, "--out", out!], { store });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(expected);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(await readFile(fileParent, "utf8")).toBe("not a directory");
+  });
+
   test("a timestamped feature without --timestamp exits 1 saying what to pass", async () => {
     const result = await mlforge(
       ["training-data", "--target", project, "--features", "user_daily_spend", "--entities", labels, "--out", path.join(workDir, "no-time.parquet")],
@@ -493,6 +541,13 @@ describe("finding the definitions file", () => {
     const result = await mlforge(["list", "--target", "missing/definitions.ts"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("Definitions file 'missing/definitions.ts' does not exist");
+  });
+
+  test("a file whose default export is null is a usage error, not a TypeError", async () => {
+    const result = await mlforge(["list", "--target", path.join(fixtures, "null-default.ts")]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("exports no Definitions (its exports: default)");
+    expect(result.stderr).not.toContain("TypeError");
   });
 
   test("a file that exports no Definitions is a usage error", async () => {

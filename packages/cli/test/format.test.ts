@@ -3,6 +3,7 @@
 import type { BuildResult, MlforgeError } from "@mlforge/core";
 import { formatBuildSummary } from "../src/build-summary";
 import { formatBytes, formatDuration, formatTable, formatValue } from "../src/format";
+import { safeOutputStream } from "../src/output-stream";
 import { createProgressReporter } from "../src/progress";
 import { run } from "../src/run";
 
@@ -67,6 +68,17 @@ test("the build summary keeps definition order and lists each failure's message"
   );
 });
 
+test("the build summary says what a build repaired (a malformed metadata document)", () => {
+  const note = "Its metadata document was malformed (rows is \"lots\", not a whole number of 0 or more); rewrote it from the data file's footer.";
+  const result: BuildResult = {
+    built: [],
+    skipped: [{ name: "a", status: "skipped", rows: 2, bytes: 10, uri: "/s/a.parquet", durationMs: 4, note }],
+    failed: [],
+    durationMs: 100,
+  };
+  expect(formatBuildSummary(result)).toContain(`\nNotes:\n  a: ${note}\n`);
+});
+
 test("on a terminal, progress is one bar redrawn in place and cleared at the end", () => {
   const stream = recorder(true);
   const progress = createProgressReporter(stream);
@@ -82,6 +94,22 @@ test("on a terminal, progress is one bar redrawn in place and cleared at the end
     "\r\u001b[2K",
   ]);
   expect(stream.text()).not.toContain("\n");
+});
+
+test("through a stream that escapes control characters, the bar's own redraw passes and a name's ESC does not", () => {
+  const stream = recorder(true);
+  const progress = createProgressReporter(safeOutputStream(stream));
+  progress.onProgress({ type: "start", name: "a\u001b[2Jb", index: 0, total: 1 });
+  progress.finish();
+  expect(stream.text()).toBe("\r\u001b[2K[--------------------] 0/1 building a\\u001b[2Jb\r\u001b[2K");
+});
+
+test("run() escapes control characters in usage errors that quote the command line", async () => {
+  const stderr = recorder();
+  expect(await run(["build", "--fo\u001b]0;x\u0007rce"], { stdout: recorder(), stderr, cwd: process.cwd() })).toBe(2);
+  expect(stderr.text()).toContain("--fo\\u001b]0;x\\u0007rce");
+  expect(stderr.text()).not.toMatch(/[\u001b\u0007]/);
+  expect(formatValue("a\u001bb\u009bc")).toBe("a\\u001bb\\u009bc");
 });
 
 test("run() reports usage errors with exit code 2 and prints help with 0", async () => {

@@ -45,7 +45,8 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
     const current = await currentBuild(store, engine, feature, plan.fingerprint);
     if (current !== undefined) {
       const { rows, bytes } = current.metadata;
-      return { name: feature.name, status: "skipped", rows, bytes, uri: current.uri, durationMs: performance.now() - started };
+      const note = current.note === undefined ? {} : { note: current.note };
+      return { name: feature.name, status: "skipped", rows, bytes, uri: current.uri, durationMs: performance.now() - started, ...note };
     }
   }
 

@@ -17,6 +17,8 @@ export interface FeatureBuildResult {
   durationMs: number;
   /** Why it failed. */
   error?: MlforgeError;
+  /** Something the build noticed and repaired, to tell the user (a malformed metadata document rewritten from the data file's footer). */
+  note?: string;
 }
 
 /** The outcome of `Definitions.build()`. */

@@ -3,7 +3,7 @@ import { buildFeature } from "./build-feature";
 import type { BuildProgressEvent, BuildResult, FeatureBuildResult } from "./build-result";
 import { Engine, type EngineOptions } from "./engine";
 import { runFeatureJobs } from "./feature-jobs";
-import { BuildError, FeatureBuildError, FeatureDefinitionError, FeatureNotFoundError, InvalidOptionError, MlforgeError } from "./errors";
+import { BuildError, FeatureBuildError, FeatureDefinitionError, FeatureNotFoundError, InvalidOptionError, MlforgeError, TagNotFoundError } from "./errors";
 import { errorMessage } from "./errors/error-message";
 import { isFeature, type Feature } from "./feature";
 import type { FeatureMetadata } from "./feature-metadata";
@@ -122,6 +122,15 @@ function collectFeatures(entries: DefinitionsOptions["features"]): Feature[] {
     }
     seen.set(item.name, item);
   }
+  // Stores name files after features: on macOS and Windows file systems (case-insensitive) these would be one file.
+  const byCase = new Map<string, string>();
+  for (const name of seen.keys()) {
+    const other = byCase.get(name.toLowerCase());
+    if (other !== undefined) {
+      throw new FeatureDefinitionError(`Features '${other}' and '${name}' differ only in case, so their files would collide on macOS and Windows file systems. Rename one.`);
+    }
+    byCase.set(name.toLowerCase(), name);
+  }
   return [...seen.values()];
 }
 
@@ -185,6 +194,11 @@ export class Definitions implements AsyncDisposable {
     if (wanted !== undefined) {
       const missing = wanted.filter((name) => !available.includes(name));
       if (missing.length > 0) throw new FeatureNotFoundError(missing, available);
+    }
+    if (selection.tags !== undefined) {
+      const known = [...new Set(this.features.flatMap((item) => item.tags))];
+      const unknown = selection.tags.filter((tag) => !known.includes(tag));
+      if (unknown.length > 0) throw new TagNotFoundError(unknown, known);
     }
     return this.features.filter(
       (item) =>

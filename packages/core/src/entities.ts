@@ -3,9 +3,10 @@ import path from "node:path";
 import { timestampTZValue } from "@duckdb/node-api";
 import type { Column, Engine } from "./engine";
 import { SourceNotFoundError, TrainingDataError } from "./errors";
-import { errorMessage } from "./errors/error-message";
+import { errorMessage, firstLine } from "./errors/error-message";
 import { readerSql, relativePathsNote, sourceFormat } from "./source";
 import { quoteIdentifier, quoteLiteral } from "./sql";
+import { quotePath } from "./literal-path";
 
 /**
  * The entity rows of training data: a path to a `.parquet`, `.csv` or `.json` / `.ndjson` file
@@ -43,6 +44,11 @@ export async function describeEntityFile(engine: Engine, file: string, baseDirec
   try {
     return { relation, columns: await engine.columns(`SELECT * FROM ${relation}`), label };
   } catch (error) {
+    if (format === "parquet") {
+      throw new TrainingDataError(`Entities file '${file}' is not a readable Parquet file (${firstLine(errorMessage(error))}). Write it again as Parquet, or pass a .csv or .json file.`, {
+        cause: error,
+      });
+    }
     throw new TrainingDataError(`Entities file '${file}' could not be read as ${format}: ${errorMessage(error)}`, { cause: error });
   }
 }
@@ -165,5 +171,5 @@ export async function writeEntityRows(
   });
   await engine.run(`COPY ${table} TO ${quoteLiteral(file)} (FORMAT parquet)`);
   await engine.run(`DROP TABLE ${table}`);
-  return { relation: `read_parquet(${quoteLiteral(file)})`, columns: columns.map(({ name, type }) => ({ name, type })), label: "entity rows" };
+  return { relation: `read_parquet(${quotePath(file)})`, columns: columns.map(({ name, type }) => ({ name, type })), label: "entity rows" };
 }

@@ -52,15 +52,74 @@ function isKnownFormat(version: unknown): boolean {
   return typeof version === "number" && Number.isInteger(version) && version >= 1;
 }
 
-/** Parses a metadata document; undefined when it is missing or not one (a rebuild replaces it). */
-export function parseMetadata(document: string | undefined): FeatureMetadata | undefined {
+function describeJson(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  return typeof value === "object" ? "an object" : JSON.stringify(value);
+}
+
+const isString = (value: unknown): value is string => typeof value === "string";
+const isCount = (value: unknown): boolean => typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+const isStrings = (value: unknown): boolean => Array.isArray(value) && value.every(isString);
+const isSourceFile = (value: unknown): boolean => {
+  const file = value as Record<string, unknown> | null;
+  return typeof file === "object" && file !== null && isString(file.path) && isCount(file.size) && (isString(file.version) || (typeof file.modifiedMs === "number" && Number.isFinite(file.modifiedMs)));
+};
+const isColumn = (value: unknown): boolean => {
+  const column = value as Record<string, unknown> | null;
+  return typeof column === "object" && column !== null && isString(column.name) && isString(column.type);
+};
+
+/** What each known field of a metadata document must be; fields not listed (added later) may be anything. */
+const FIELD_RULES: ReadonlyArray<[field: string, required: boolean, check: (value: unknown) => boolean, expected: string]> = [
+  ["name", true, isString, "a string"],
+  ["definitions", true, isString, "a string"],
+  ["description", false, isString, "a string"],
+  ["tags", true, isStrings, "an array of strings"],
+  ["keys", true, isStrings, "an array of strings"],
+  ["timestamp", false, isString, "a string"],
+  ["source", true, isString, "a string"],
+  ["sourceFiles", true, (value) => Array.isArray(value) && value.every(isSourceFile), "an array of files with path, size and modifiedMs or version"],
+  ["schema", true, (value) => Array.isArray(value) && value.every(isColumn), "an array of columns with name and type"],
+  ["rows", true, isCount, "a whole number of 0 or more"],
+  ["bytes", true, isCount, "a whole number of 0 or more"],
+  ["fingerprint", true, isString, "a string"],
+  ["buildId", true, isString, "a string"],
+  ["builtAt", true, (value) => isString(value) && !Number.isNaN(Date.parse(value)), "an ISO 8601 time"],
+  ["durationMs", true, (value) => typeof value === "number" && Number.isFinite(value) && value >= 0, "a number of 0 or more"],
+  ["dataEtag", false, isString, "a string"],
+];
+
+/** A metadata document read from a store: the document when it has the right shape, else what is wrong with it. */
+export type MetadataDocument = { metadata: FeatureMetadata; problem?: undefined } | { metadata?: undefined; problem: string };
+
+/**
+ * Reads a metadata document and checks its shape: every known field of the right type (fields it
+ * does not know are fine: the format only grows). Undefined when there is no document.
+ */
+export function checkMetadata(document: string | undefined): MetadataDocument | undefined {
   if (document === undefined) return undefined;
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(document) as Partial<FeatureMetadata>;
-    return isKnownFormat(parsed.formatVersion) && typeof parsed.fingerprint === "string" && typeof parsed.buildId === "string" ? (parsed as FeatureMetadata) : undefined;
+    parsed = JSON.parse(document);
   } catch {
-    return undefined;
+    return { problem: "it is not JSON" };
   }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { problem: `it is ${describeJson(parsed)}, not an object` };
+  const fields = parsed as Record<string, unknown>;
+  if (!isKnownFormat(fields.formatVersion)) return { problem: `formatVersion is ${describeJson(fields.formatVersion)}, not 1 or later` };
+  for (const [field, required, check, expected] of FIELD_RULES) {
+    const value = fields[field];
+    if (value === undefined && !required) continue;
+    if (value === undefined) return { problem: `it has no ${field}` };
+    if (!check(value)) return { problem: `${field} is ${describeJson(value)}, not ${expected}` };
+  }
+  return { metadata: parsed as FeatureMetadata };
+}
+
+/** Parses a metadata document; undefined when it is missing or not one of the right shape (a rebuild replaces it). */
+export function parseMetadata(document: string | undefined): FeatureMetadata | undefined {
+  return checkMetadata(document)?.metadata;
 }
 
 /** Parses the footer document of a data file; undefined when the file has none (not built by this version of mlforge). */

@@ -43,8 +43,20 @@ export interface Feature {
   readonly onlineTtl?: number;
 }
 
+/**
+ * The longest feature name: stores name files after it, with room to spare inside a file system's
+ * 255 bytes per file name (LocalStore's `.<name>.<pid>.<12 hex>.parquet.tmp`, S3Store's staged
+ * `mlforge-s3-<name>-<pid>-<12 hex>.parquet` and its cache's `<16 hex>-<etag>-<name>.parquet.<pid>.<12 hex>.tmp`).
+ */
+export const MAX_FEATURE_NAME_LENGTH = 128;
+
 /** Throws `FeatureDefinitionError` unless `name` can be a feature name. */
 export function assertFeatureName(name: string): void {
+  if (name.length > MAX_FEATURE_NAME_LENGTH) {
+    throw new FeatureDefinitionError(
+      `Feature name '${name.slice(0, 40)}…' is ${name.length} characters long; the limit is ${MAX_FEATURE_NAME_LENGTH}, so that the files stores name after it fit a file system's 255-byte file names. Use a shorter name.`,
+    );
+  }
   if (!FEATURE_NAME_PATTERN.test(name)) {
     throw new FeatureDefinitionError(
       `Feature name '${name}' is invalid. Use letters, digits and underscores, starting with a letter or underscore (for example 'user_total_spend').`,

@@ -11,6 +11,8 @@ import { openStoredFeatures, type StoredFeature } from "./stored-feature";
 import { checkOptions } from "./options";
 import { quoteIdentifier, quoteLiteral } from "./sql";
 import { createTemporaryDirectory, removeTemporaryDirectory } from "./temporary-directory";
+import { quotePath } from "./literal-path";
+import { keyKind } from "./online/key-codec";
 
 /** Options of `Definitions.getTrainingData()`. */
 export interface TrainingDataOptions {
@@ -113,7 +115,7 @@ function selectFeatures(defined: readonly Feature[], names: readonly string[]): 
 /** The stored file's columns, split into identity and values; a stale file (built from an older definition) throws. */
 async function describeFeature(engine: Engine, feature: Feature, stored: StoredFeature): Promise<StoredFeatureColumns> {
   const file = stored.path;
-  const columns = stored.metadata?.schema ?? (await engine.columns(`SELECT * FROM read_parquet(${quoteLiteral(file)})`));
+  const columns = stored.metadata?.schema ?? (await engine.columns(`SELECT * FROM read_parquet(${quotePath(file)})`));
   const identity = [...feature.keys, ...(feature.timestamp === undefined ? [] : [feature.timestamp])];
   const absent = identity.filter((name) => findColumn(columns, name) === undefined);
   if (absent.length > 0) {
@@ -123,7 +125,7 @@ async function describeFeature(engine: Engine, feature: Feature, stored: StoredF
     );
   }
   const values = columns.filter((column) => !identity.some((name) => lower(name) === lower(column.name)));
-  const rows = stored.metadata?.rows ?? Number((await engine.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet(${quoteLiteral(file)})`))[0]?.n ?? 0);
+  const rows = stored.metadata?.rows ?? Number((await engine.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet(${quotePath(file)})`))[0]?.n ?? 0);
   return { feature, file, columns, values, rows };
 }
 
@@ -193,6 +195,38 @@ function checkTimeType(where: string, column: Column): void {
   }
 }
 
+/**
+ * The condition that an entity's key value `left` (of DuckDB type `leftType`) is exactly the
+ * feature's key `right`, by the rule online reads use (`online/key-codec.ts`): an integer key
+ * matches numbers equal to it and strings of decimal digits; a string key matches strings; a
+ * boolean key matches booleans and "true"/"false". Anything else (DuckDB's casts of "1.5", "0x10",
+ * "1e1", " 3 " or true to an integer) is NULL, which matches nothing.
+ */
+function keyMatch(left: string, leftType: string, right: string, rightType: string): string {
+  const kind = keyKind(rightType);
+  const isText = leftType === "VARCHAR";
+  switch (kind) {
+    case "integer":
+      if (numericType.test(leftType)) return `${left} = ${right}`;
+      // INTEGER_KEY_TEXT in SQL: TRY_CAST alone would take "1.5", "0x10", "1e1" and " 3 ".
+      if (isText) return `CASE WHEN regexp_full_match(${left}, '-?[0-9]+') THEN TRY_CAST(${left} AS ${rightType}) END = ${right}`;
+      return "NULL";
+    case "string":
+      if (keyKind(leftType) !== "string") return "NULL";
+      return leftType === rightType ? `${left} = ${right}` : `CAST(${left} AS VARCHAR) = CAST(${right} AS VARCHAR)`;
+    case "boolean":
+      if (leftType === "BOOLEAN") return `${left} = ${right}`;
+      if (isText) return `CASE ${left} WHEN 'true' THEN true WHEN 'false' THEN false END = ${right}`;
+      return "NULL";
+    default: {
+      // Keys of other types (dates, decimals): DuckDB compares numbers of any width, but VARCHAR against
+      // a number fails on the first non-number; TRY_CAST turns such a key into NULL, which matches nothing.
+      const compatible = leftType === rightType || (numericType.test(leftType) && numericType.test(rightType));
+      return `${compatible ? left : `TRY_CAST(${left} AS ${rightType})`} = ${right}`;
+    }
+  }
+}
+
 /** The as-of join of the features onto the entity rows, in entity order; see `getTrainingData`. */
 function trainingSql(
   entities: EntityRelation,
@@ -229,14 +263,7 @@ function trainingSql(
     let source = f;
     const keys = feature.keys.map((key) => findColumn(columns, key)!);
     const select = [...keys.map((key) => quoteIdentifier(key.name)), ...values.map((value) => quoteIdentifier(value.name))];
-    const on = keys.map((key) => {
-      const entityKey = findColumn(entities.columns, key.name)!;
-      const left = column(e, entityKey.name);
-      // DuckDB compares numbers of any width, but VARCHAR against a number fails on the first
-      // non-number; TRY_CAST turns such a key into NULL, which matches nothing, as it should.
-      const compatible = entityKey.type === key.type || (numericType.test(entityKey.type) && numericType.test(key.type));
-      return `${compatible ? left : `TRY_CAST(${left} AS ${key.type})`} = ${column(f, key.name)}`;
-    });
+    const on = keys.map((key) => keyMatch(column(e, findColumn(entities.columns, key.name)!.name), findColumn(entities.columns, key.name)!.type, column(f, key.name), key.type));
     if (feature.timestamp === undefined) {
       joins.push(`LEFT JOIN ${f} ON ${on.join(" AND ")}`);
     } else {
@@ -261,7 +288,7 @@ function trainingSql(
         source = latest;
       }
     }
-    ctes.push(`${f} AS (SELECT ${select.join(", ")} FROM read_parquet(${quoteLiteral(file)}))`);
+    ctes.push(`${f} AS (SELECT ${select.join(", ")} FROM read_parquet(${quotePath(file)}))`);
     outputs.push(...values.map((value) => column(source, value.name)));
   }
 

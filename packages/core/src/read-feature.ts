@@ -3,6 +3,7 @@ import { FeatureFrame } from "./feature-frame";
 import type { Session } from "./session";
 import { quoteLiteral } from "./sql";
 import { openStoredFeatures } from "./stored-feature";
+import { quotePath } from "./literal-path";
 
 /**
  * The whole stored feature `name` as a frame, rows in stored order, with the metadata of the data
@@ -15,8 +16,8 @@ export async function readFeature(session: Session, name: string): Promise<Featu
   try {
     const [stored] = await openStoredFeatures(engine, store, [name]);
     const { path, metadata } = stored!;
-    const sql = `SELECT * FROM read_parquet(${quoteLiteral(path)})`;
-    const numRows = Number((await engine.rows(`SELECT sum(num_rows)::BIGINT AS n FROM parquet_file_metadata(${quoteLiteral(path)})`))[0]?.n ?? 0);
+    const sql = `SELECT * FROM read_parquet(${quotePath(path)})`;
+    const numRows = Number((await engine.rows(`SELECT sum(num_rows)::BIGINT AS n FROM parquet_file_metadata(${quotePath(path)})`))[0]?.n ?? 0);
     const schema = metadata?.schema ?? (await engine.columns(sql));
     return new FeatureFrame({ sql, schema, numRows, engineOptions, metadata });
   } finally {

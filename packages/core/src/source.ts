@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Engine } from "./engine";
 import { SourceNotFoundError } from "./errors";
 import { sourceScheme, type RemoteObject, type SourceProvider, type SourceProviders } from "./source-provider";
+import { literalPattern, quotePath } from "./literal-path";
 import { quoteLiteral } from "./sql";
 
 /** A file format DuckDB reads a source in. */
@@ -50,10 +51,15 @@ const readers: Record<SourceFormat, string> = {
 
 /** The DuckDB table function call that reads these local files (given as paths or local source files). */
 export function readerSql(format: SourceFormat, files: readonly (string | LocalSourceFile)[]): string {
-  return `${readers[format]}([${files.map((file) => quoteLiteral(typeof file === "string" ? file : file.path)).join(", ")}])`;
+  return `${readers[format]}([${files.map((file) => quotePath(typeof file === "string" ? file : file.path)).join(", ")}])`;
 }
 
 const globCharacters = /[*?[{]/;
+
+/** The glob pattern of a relative or absolute source: the base directory matches only itself. */
+function globPattern(source: string, baseDirectory: string): string {
+  return path.isAbsolute(source) ? path.normalize(source) : path.join(literalPattern(path.resolve(baseDirectory)), source);
+}
 
 function isRemoteObject(value: unknown): value is RemoteObject {
   const candidate = value as Partial<RemoteObject> | null;
@@ -92,9 +98,13 @@ export async function resolveSource(engine: Engine, feature: string, source: str
   const scheme = sourceScheme(source);
   if (scheme !== undefined) return resolveRemote(feature, source, await providers.providerFor(feature, source, scheme));
   const absolute = path.resolve(baseDirectory, source);
-  const paths = globCharacters.test(source)
-    ? (await engine.rows(`SELECT file FROM glob(${quoteLiteral(absolute)}) ORDER BY file`)).map((row) => String(row.file))
-    : [absolute];
+  // A file whose name has glob characters is that file; otherwise a source with them is a pattern,
+  // whose directory part outside the source (baseDirectory) is taken literally.
+  const literal = await stat(absolute).catch(() => undefined);
+  const paths =
+    globCharacters.test(source) && !literal?.isFile()
+      ? (await engine.rows(`SELECT file FROM glob(${quoteLiteral(globPattern(source, baseDirectory))}) ORDER BY file`)).map((row) => String(row.file))
+      : [absolute];
   const files: LocalSourceFile[] = [];
   for (const file of paths) {
     const info = await stat(file).catch(() => undefined);

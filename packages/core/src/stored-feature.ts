@@ -1,10 +1,12 @@
 import { stat } from "node:fs/promises";
 import type { Engine } from "./engine";
 import { FeatureNotBuiltError, StoreAccessError } from "./errors";
-import { FOOTER_KEY, metadataFromFooter, parseFooter, parseMetadata, type FeatureFooter, type FeatureMetadata, type StoredFileFacts } from "./feature-metadata";
+import { errorMessage, firstLine } from "./errors/error-message";
+import { checkMetadata, FOOTER_KEY, metadataFromFooter, parseFooter, type FeatureFooter, type FeatureMetadata, type MetadataDocument, type StoredFileFacts } from "./feature-metadata";
 import { dataKey, metadataKey } from "./layout";
 import type { OfflineStore } from "./offline-store";
 import { quoteLiteral } from "./sql";
+import { quotePath } from "./literal-path";
 
 /**
  * The one answer to "what is stored for this feature now": the local data file, and the metadata
@@ -28,13 +30,13 @@ export interface StoredFile extends StoredFileFacts {
 
 /** mlforge's footer document of a Parquet file, or undefined when it has none. */
 export async function readFooter(engine: Engine, path: string): Promise<FeatureFooter | undefined> {
-  const sql = `SELECT decode(value) AS document FROM parquet_kv_metadata(${quoteLiteral(path)}) WHERE key = ${quoteLiteral(FOOTER_KEY)}::BLOB`;
+  const sql = `SELECT decode(value) AS document FROM parquet_kv_metadata(${quotePath(path)}) WHERE key = ${quoteLiteral(FOOTER_KEY)}::BLOB`;
   return parseFooter((await engine.rows(sql))[0]?.document as string | undefined);
 }
 
 /** Reads a Parquet file's footer document, row count, columns and size once; see `readStoredFile`. */
 async function readOnce(engine: Engine, path: string): Promise<StoredFile> {
-  const file = quoteLiteral(path);
+  const file = quotePath(path);
   // One query for the document and the row count: both come from the footer, read once.
   const [facts] = await engine.rows(
     `SELECT (SELECT decode(value) FROM parquet_kv_metadata(${file}) WHERE key = ${quoteLiteral(FOOTER_KEY)}::BLOB) AS document,
@@ -59,6 +61,40 @@ export async function readStoredFile(engine: Engine, path: string): Promise<Stor
   }
 }
 
+/**
+ * Reads the data file of feature `name` (see `readStoredFile`) and checks that it holds that
+ * feature; a file that is not Parquet (damaged or truncated outside mlforge) is a `StoreAccessError`
+ * that says to rebuild it, not the engine's error.
+ */
+async function readFeatureFile(engine: Engine, store: OfflineStore, name: string, path: string): Promise<StoredFile> {
+  let file: StoredFile;
+  try {
+    file = await readStoredFile(engine, path);
+  } catch (error) {
+    throw new StoreAccessError(
+      `The stored data of feature '${name}' (${path}) is not a readable Parquet file (${firstLine(errorMessage(error))}). ` +
+        `Rebuild it with build({ features: ["${name}"], force: true }) (mlforge build --features ${name} --force).`,
+      { cause: error, store: store.location, operation: "read" },
+    );
+  }
+  assertHoldsFeature(name, file, store);
+  return file;
+}
+
+/**
+ * Throws `StoreAccessError` when the data file of feature `name` holds another feature (its footer
+ * names it): a file copied or renamed by hand would otherwise be served as this feature.
+ */
+export function assertHoldsFeature(name: string, file: StoredFile, store: OfflineStore): void {
+  if (file.footer !== undefined && file.footer.name !== name) {
+    throw new StoreAccessError(
+      `The stored data of feature '${name}' in ${store.location} holds feature '${file.footer.name}' (its footer says so): the file was copied or renamed by hand. ` +
+        `Rebuild it with build({ features: ["${name}"], force: true }) (mlforge build --features ${name} --force).`,
+      { store: store.location, operation: "read" },
+    );
+  }
+}
+
 /** The metadata that describes `file`: the document when it was written by the same build, else rebuilt from the file's footer. */
 export function metadataOfStoredFile(document: FeatureMetadata | undefined, file: StoredFile): FeatureMetadata | undefined {
   // A file without mlforge's footer (written by an older version) is described by its document alone.
@@ -75,8 +111,13 @@ export function metadataOfStoredFile(document: FeatureMetadata | undefined, file
  * "not built", so a network error cannot turn into a silent full rebuild.
  */
 export async function readMetadataDocument(store: OfflineStore, name: string, options: { deniedIsMissing?: boolean } = {}): Promise<FeatureMetadata | undefined> {
+  return (await readCheckedMetadata(store, name, options))?.metadata;
+}
+
+/** The metadata document of feature `name` with what is wrong with its shape, if anything (see `readMetadataDocument`). */
+export async function readCheckedMetadata(store: OfflineStore, name: string, options: { deniedIsMissing?: boolean } = {}): Promise<MetadataDocument | undefined> {
   try {
-    return parseMetadata(await store.getText(metadataKey(name)));
+    return checkMetadata(await store.getText(metadataKey(name)));
   } catch (error) {
     if (options.deniedIsMissing === true && StoreAccessError.isInstance(error) && error.reason === "access-denied") return undefined;
     throw error;
@@ -95,7 +136,8 @@ export async function openStoredFeatures(engine: Engine, store: OfflineStore, na
   const opened: StoredFeature[] = [];
   for (const [index, name] of names.entries()) {
     const [path, document] = found[index]!;
-    opened.push({ name, path: path!, metadata: metadataOfStoredFile(document, await readStoredFile(engine, path!)) });
+    const file = await readFeatureFile(engine, store, name, path!);
+    opened.push({ name, path: path!, metadata: metadataOfStoredFile(document, file) });
   }
   return opened;
 }
@@ -103,7 +145,9 @@ export async function openStoredFeatures(engine: Engine, store: OfflineStore, na
 /** Opens the stored feature `name` (see `openStoredFeatures`), or undefined when it was never built. */
 export async function openStoredFeature(engine: Engine, store: OfflineStore, name: string): Promise<StoredFeature | undefined> {
   const [path, document] = await Promise.all([store.getFile(dataKey(name)), readMetadataDocument(store, name)]);
-  return path === undefined ? undefined : { name, path, metadata: metadataOfStoredFile(document, await readStoredFile(engine, path)) };
+  if (path === undefined) return undefined;
+  const file = await readFeatureFile(engine, store, name, path);
+  return { name, path, metadata: metadataOfStoredFile(document, file) };
 }
 
 /**
@@ -117,5 +161,7 @@ export async function describeStoredFeature(engine: Engine, store: OfflineStore,
   if (document !== undefined && head.etag !== undefined && document.dataEtag === head.etag) return document;
   if (document !== undefined && store.capabilities.servesFilesInPlace === false && head.etag === undefined) return document;
   const path = await store.getFile(dataKey(name));
-  return path === undefined ? undefined : metadataOfStoredFile(document, await readStoredFile(engine, path));
+  if (path === undefined) return undefined;
+  const file = await readFeatureFile(engine, store, name, path);
+  return metadataOfStoredFile(document, file);
 }

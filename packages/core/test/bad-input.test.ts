@@ -181,7 +181,7 @@ describe("bad training data requests", () => {
       [[{ user_id: "u1", "": 1 }], "Entity row 0 has a column with an empty name."],
       [[{ user_id: "u1", User_Id: "u2" }], "Entity rows have columns 'user_id' and 'User_Id', which DuckDB treats as the same name"],
       [{ user_id: "u1" }, "getTrainingData needs `entities`: a path to a .parquet, .csv or .json file, or an array of row objects."],
-      [notParquet, /^Entities file '.*labels\.parquet' could not be read as parquet: Invalid Input Error: No magic bytes found/],
+      [notParquet, /^Entities file '.*labels\.parquet' is not a readable Parquet file \(Invalid Input Error: No magic bytes found/],
       [path.join(directory, "labels.txt"), /^Entities file '.*labels\.txt' does not exist/],
     ];
     for (const [entities, message] of cases) {

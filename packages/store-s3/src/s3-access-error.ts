@@ -204,35 +204,147 @@ const ECHOED_FIELDS = ["AWSAccessKeyId", "StringToSign", "StringToSignBytes", "C
 
 const REDACTED = "[redacted]";
 
-/**
- * Removes from an SDK or network error, its causes and inner errors, what may hold a secret: the
- * fields S3 echoes from the request, and any text holding one of `secrets`. Errors are changed in
- * place (they were thrown to S3Store, nobody else holds them) and returned.
- */
-export function redactSecrets<T>(error: T, secrets: readonly string[] = [], seen = new Set<unknown>()): T {
-  if (typeof error !== "object" || error === null || seen.has(error)) return error;
-  seen.add(error);
-  const target = error as Record<string, unknown>;
-  const known = secrets.filter((secret) => secret.length >= 4);
-  const clean = (text: string) => known.reduce((result, secret) => result.replaceAll(secret, REDACTED), text);
-  for (const field of ECHOED_FIELDS) if (field in target) delete target[field];
-  for (const key of [...Object.getOwnPropertyNames(target), "message", "stack"]) {
-    const value = target[key];
-    if (typeof value === "string" && known.some((secret) => value.includes(secret))) {
-      try {
-        target[key] = clean(value);
-      } catch {
-        // A read-only property: nothing S3 or Node sets.
-      }
-    } else if (key === "cause" || key === "errors") {
-      for (const inner of Array.isArray(value) ? value : [value]) redactSecrets(inner, secrets, seen);
+/** Headers that carry credentials, removed from any header map kept on an error. */
+const SECRET_HEADERS = new Set(["authorization", "x-amz-security-token", "x-amz-credential", "x-amz-signature", "proxy-authorization", "cookie"]);
+
+/** How deep redaction follows nested objects: S3's error documents are shallow; deeper is an SDK internal. */
+const MAX_DEPTH = 12;
+
+/** Plain data (objects, arrays) and errors: what redaction walks into. Class instances such as sockets and streams are not. */
+function isWalkable(value: object): boolean {
+  if (Array.isArray(value)) return true;
+  // An error of another realm (a vm sandbox, as under Jest) fails instanceof; its tag does not.
+  if (Object.prototype.toString.call(value) === "[object Error]") return true;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** The status, reason and headers of the SDK's raw HTTP answer (`$response`), without its body and request. */
+function responseSummary(response: unknown): { statusCode?: number; reason?: string; headers: Record<string, string> } {
+  const value = (typeof response === "object" && response !== null ? response : {}) as { statusCode?: unknown; reason?: unknown; headers?: unknown };
+  const headers: Record<string, string> = {};
+  if (typeof value.headers === "object" && value.headers !== null) {
+    for (const [name, header] of Object.entries(value.headers)) {
+      if (typeof header === "string" && !SECRET_HEADERS.has(name.toLowerCase())) headers[name] = header;
     }
   }
+  return {
+    ...(typeof value.statusCode === "number" ? { statusCode: value.statusCode } : {}),
+    ...(typeof value.reason === "string" ? { reason: value.reason } : {}),
+    headers,
+  };
+}
+
+/**
+ * Removes from an SDK or network error, and from everything in it at any depth (the fields S3
+ * parsed from its answer, nested elements included; causes; inner errors), what may hold a secret:
+ * the fields S3 echoes from the request, headers that carry credentials, and any text holding one
+ * of `secrets`. The SDK's raw answer (`$response`, whose body keeps the request and its
+ * x-amz-security-token header) is replaced by its status and headers. Errors are changed in place
+ * (they were thrown to S3Store, nobody else holds them) and returned.
+ */
+export function redactSecrets<T>(error: T, secrets: readonly string[] = [], seen = new Set<unknown>()): T {
+  const known = secrets.filter((secret) => secret.length >= 4);
+  const clean = (text: string) => known.reduce((result, secret) => result.replaceAll(secret, REDACTED), text);
+  const visit = (value: unknown, depth: number): unknown => {
+    if (typeof value === "string") return known.some((secret) => value.includes(secret)) ? clean(value) : value;
+    if (typeof value !== "object" || value === null || seen.has(value) || depth > MAX_DEPTH || !isWalkable(value)) return value;
+    seen.add(value);
+    const target = value as Record<string, unknown>;
+    for (const field of ECHOED_FIELDS) if (field in target) delete target[field];
+    for (const key of Object.getOwnPropertyNames(target)) {
+      if (SECRET_HEADERS.has(key.toLowerCase()) && typeof target[key] === "string") {
+        replace(target, key, REDACTED);
+      } else if (key === "$response") {
+        const response = target[key];
+        const summary = visit(responseSummary(response), depth + 1) as ReturnType<typeof responseSummary>;
+        // The SDK defines $response read-only and not configurable: then its object is emptied in place.
+        if (!replace(target, key, summary) && typeof response === "object" && response !== null) {
+          for (const field of Object.getOwnPropertyNames(response)) replace(response as Record<string, unknown>, field, undefined);
+          Object.assign(response, summary);
+        }
+      } else {
+        const before = target[key];
+        const after = visit(before, depth + 1);
+        if (after !== before) replace(target, key, after);
+      }
+    }
+    // An error's message and stack may be inherited or lazy rather than own properties.
+    for (const key of ["message", "stack"]) {
+      const text = target[key];
+      if (typeof text === "string" && known.some((secret) => text.includes(secret))) replace(target, key, clean(text));
+    }
+    return value;
+  };
+  visit(error, 0);
   return error;
+}
+
+/** Sets a property keeping whether it is enumerable; false when it is read-only and not configurable. */
+function replace(target: Record<string, unknown>, key: string, value: unknown): boolean {
+  const descriptor = Object.getOwnPropertyDescriptor(target, key);
+  if (descriptor !== undefined && !descriptor.configurable) {
+    if (!descriptor.writable) return false;
+    target[key] = value;
+    return true;
+  }
+  try {
+    Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: descriptor?.enumerable ?? true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The user name and password written into an endpoint URL (`http://user:pass@host`), as written and decoded. */
+export function endpointSecrets(endpoint: string | undefined): string[] {
+  const url = parseUrl(endpoint);
+  if (url === undefined) return [];
+  const parts = [url.username, url.password].filter((part) => part !== "");
+  return [...new Set(parts.flatMap((part) => [part, safeDecode(part)]))];
+}
+
+/** The endpoint as messages show it: without a user name and password written into it. */
+export function shownEndpoint(endpoint: string): string {
+  const url = parseUrl(endpoint);
+  if (url === undefined || (url.username === "" && url.password === "")) return endpoint;
+  url.username = "";
+  url.password = "";
+  return url.href.replace(/\/$/, endpoint.endsWith("/") ? "/" : "");
+}
+
+function parseUrl(endpoint: string | undefined): URL | undefined {
+  if (endpoint === undefined || !endpoint.includes("@")) return undefined;
+  try {
+    return new URL(endpoint);
+  } catch {
+    return undefined;
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The context with the endpoint as messages show it, and the endpoint's own credentials among the secrets. */
+function safeContext(context: S3RequestContext): S3RequestContext {
+  return { ...context, endpoint: shownEndpoint(context.endpoint), secrets: [...(context.secrets ?? []), ...endpointSecrets(context.endpoint)] };
+}
+
+/** The error redacted of every secret the context knows of (see `redactSecrets`), and the message for it. */
+export function redactedFailure(error: unknown, context: S3RequestContext): { cause: unknown; message: string } {
+  const safe = safeContext(context);
+  const cause = redactSecrets(error, safe.secrets);
+  return { cause, message: s3ErrorMessage(cause, safe) };
 }
 
 /** The message for an S3 or network failure: what is wrong and how to fix it. */
 export function s3ErrorMessage(error: unknown, context: S3RequestContext): string {
+  context = safeContext(context);
   const lead = context.check || s3ErrorCode(error) === "NoSuchBucket" ? `${bucketSentence(context.bucket)} ` : "";
   return `${lead}${detail(error, context)}`;
 }
@@ -242,8 +354,8 @@ export function s3ErrorMessage(error: unknown, context: S3RequestContext): strin
  * it, keeping the SDK error as `cause` with every secret removed (see `redactSecrets`).
  */
 export function s3AccessError(error: unknown, context: S3RequestContext): StoreAccessError {
-  const cause = redactSecrets(error, context.secrets);
-  return new StoreAccessError(s3ErrorMessage(cause, context), {
+  const { cause, message } = redactedFailure(error, context);
+  return new StoreAccessError(message, {
     cause,
     store: context.store,
     operation: context.operation,

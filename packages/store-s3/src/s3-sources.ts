@@ -5,7 +5,7 @@ import { pipeline } from "node:stream/promises";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, paginateListObjectsV2, type S3Client } from "@aws-sdk/client-s3";
 import { InvalidOptionError, SourceNotFoundError, StoreAccessError } from "@mlforge/core";
 import { checkOptions, type RemoteObject, type SourceProvider } from "@mlforge/core/store-kit";
-import { errorSecrets, isAccessDenied, isNotFound, redactSecrets, s3AccessError, s3ErrorCode, s3ErrorMessage, type S3Action, type S3RequestContext } from "./s3-access-error";
+import { errorSecrets, isAccessDenied, isNotFound, redactedFailure, s3AccessError, s3ErrorCode, type S3Action, type S3RequestContext } from "./s3-access-error";
 import { createS3Client, type S3ClientOptions } from "./s3-client";
 
 /** Options of `s3Sources()`: how to reach the buckets that `s3://` sources name. */
@@ -209,8 +209,8 @@ class S3Sources implements SourceProvider {
       secrets: await errorSecrets(this.client, error),
     };
     if (s3ErrorCode(error) === "NoSuchBucket") {
-      const cause = redactSecrets(error, context.secrets);
-      return new SourceNotFoundError(uri, `Source '${uri}': ${s3ErrorMessage(cause, context)}`, { cause });
+      const { cause, message } = redactedFailure(error, context);
+      return new SourceNotFoundError(uri, `Source '${uri}': ${message}`, { cause });
     }
     return s3AccessError(error, context);
   }

@@ -90,6 +90,14 @@ function validate(options: S3StoreOptions): void {
     }
     if (typeof options.client.send !== "function") throw invalid("S3Store option client must be an S3Client from @aws-sdk/client-s3.");
   }
+  if (typeof options.prefix === "string") {
+    const dots = options.prefix.split("/").find((part) => part === "." || part === "..");
+    if (dots !== undefined) {
+      throw invalid(
+        `S3Store option prefix '${options.prefix}' has a '${dots}' segment, which some S3-compatible servers resolve to another path. Give a prefix without '.' or '..' segments, for example "prod/features".`,
+      );
+    }
+  }
   if (options.partSize !== undefined && !(Number.isInteger(options.partSize) && options.partSize >= 5 * MIB)) {
     throw invalid(`S3Store option partSize is ${String(options.partSize)}; S3 needs parts of at least 5 MiB (${5 * MIB} bytes).`);
   }

@@ -89,6 +89,9 @@ describe("options", () => {
       [{}, /needs a bucket/],
       [{ bucket: "s3://b/prod" }, /bare bucket name and put the path in 'prefix'/],
       [{ bucket: "b", partSize: 1024 }, /at least 5 MiB/],
+      [{ bucket: "b", prefix: "prod/../other" }, /^S3Store option prefix 'prod\/\.\.\/other' has a '\.\.' segment, which some S3-compatible servers resolve to another path\. Give a prefix without '\.' or '\.\.' segments, for example "prod\/features"\.$/],
+      [{ bucket: "b", prefix: "./features" }, /has a '\.' segment/],
+      [{ bucket: "b", prefix: ".." }, /has a '\.\.' segment/],
       [{ bucket: "b", queueSize: 0 }, /queueSize is 0/],
       [{ bucket: "b", client: new S3Client({ region: "us-east-1" }), region: "eu-west-1" }, /ready 'client' and also 'region'/],
     ];

@@ -208,3 +208,48 @@ test("a build with a SQL error beside a good feature: neither the error nor anyt
   const frame = await definitions(made, [spend()]).read("user_total_spend");
   expectNoSecret(JSON.stringify(frame.metadata));
 });
+
+test("an error answer that echoes the token and key id in nested elements: neither survives in the cause, its JSON, its inspection or the SDK's hidden $response", async () => {
+  const server = http.createServer((request, response) => {
+    const keyId = /Credential=([^/]+)\//.exec(request.headers.authorization ?? "")?.[1] ?? "";
+    const token = String(request.headers["x-amz-security-token"] ?? "");
+    request.resume();
+    request.once("end", () => {
+      response.writeHead(400, { "content-type": "application/xml" });
+      response.end(
+        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidRequest</Code><Message>Bad request.</Message>` +
+          `<Details><Request><SecurityToken>${token}</SecurityToken><Caller><KeyId>${keyId}</KeyId></Caller></Request></Details><RequestId>1</RequestId></Error>`,
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const made = store({ endpoint, credentials: FAKE });
+    const error = await made.check().then(
+      () => undefined,
+      (reason: unknown) => reason as Error & { cause: Record<string, unknown> },
+    );
+    expect(MlforgeError.isInstance(error)).toBe(true);
+    expect(error!.message).toContain("InvalidRequest");
+    const cause = error!.cause;
+    expectNoSecret(errorText(error));
+    expectNoSecret(JSON.stringify(cause));
+    expectNoSecret(inspect(cause, { depth: 12 }));
+    // The SDK keeps the raw answer, non-enumerable, as $response: it must not hold the request's headers either.
+    expectNoSecret(inspect(cause.$response, { depth: 6, showHidden: true }));
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+test("credentials written into the endpoint URL never show in a message or a cause", async () => {
+  const port = await closedPort();
+  const endpoint = `http://${encodeURIComponent(ACCESS_KEY_ID)}:${encodeURIComponent(SECRET_ACCESS_KEY)}@127.0.0.1:${port}`;
+  const text = await failureText(() => store({ endpoint, credentials: { accessKeyId: "AKIAOTHERKEY0000", secretAccessKey: "other-secret-0000" } }).check());
+  expect(text).toContain("ECONNREFUSED");
+  expect(text).toContain(`http://127.0.0.1:${port}`);
+  expectNoSecret(text);
+  expect(text).not.toContain(encodeURIComponent(SECRET_ACCESS_KEY).slice(0, 12));
+}, 30_000);

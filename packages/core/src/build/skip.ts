@@ -3,13 +3,15 @@ import type { Feature } from "../feature";
 import type { FeatureMetadata } from "../feature-metadata";
 import { dataKey } from "../layout";
 import type { OfflineStore } from "../offline-store";
-import { metadataOfStoredFile, readMetadataDocument, readStoredFile } from "../stored-feature";
+import { metadataOfStoredFile, readCheckedMetadata, readStoredFile } from "../stored-feature";
 import { publishMetadata } from "./publish";
 
 /** A stored feature that a build may skip: where its data is, and the metadata that describes it. */
 export interface CurrentBuild {
   uri: string;
   metadata: FeatureMetadata;
+  /** Set when the metadata document had to be rewritten from the footer because its shape was wrong: says so. */
+  note?: string;
 }
 
 /**
@@ -21,9 +23,12 @@ export interface CurrentBuild {
  * skips without downloading. Otherwise the data file is read (downloaded once, then cached).
  */
 export async function currentBuild(store: OfflineStore, engine: Engine, feature: Feature, fingerprint: string): Promise<CurrentBuild | undefined> {
-  const previous = await readMetadataDocument(store, feature.name, { deniedIsMissing: true });
+  const checked = await readCheckedMetadata(store, feature.name, { deniedIsMissing: true });
+  const previous = checked?.metadata;
+  // A document of the wrong shape is stale: the footer decides, as after a crash.
+  const malformed = checked?.problem;
   const inPlace = store.capabilities.servesFilesInPlace;
-  if (previous?.fingerprint !== fingerprint && !inPlace) return undefined;
+  if (previous?.fingerprint !== fingerprint && !inPlace && malformed === undefined) return undefined;
   const key = dataKey(feature.name);
   const head = await store.head(key);
   if (head === undefined) return undefined;
@@ -31,9 +36,11 @@ export async function currentBuild(store: OfflineStore, engine: Engine, feature:
   const path = await store.getFile(key);
   // A file that is not Parquet (damaged outside mlforge) is rebuilt.
   const file = path === undefined ? undefined : await readStoredFile(engine, path).catch(() => undefined);
-  if (file?.footer?.fingerprint !== fingerprint) return undefined;
+  // A file that holds another feature (copied over by hand) is rebuilt, whatever its fingerprint.
+  if (file?.footer?.fingerprint !== fingerprint || file.footer.name !== feature.name) return undefined;
   const metadata = metadataOfStoredFile(previous, file)!;
   if (metadata === previous) return { uri: head.uri, metadata };
   const repaired = { ...metadata, ...(head.etag === undefined ? {} : { dataEtag: head.etag }) };
-  return { uri: head.uri, metadata: await publishMetadata(store, repaired, inPlace ? engine : undefined) };
+  const note = malformed === undefined ? undefined : `Its metadata document was malformed (${malformed}); rewrote it from the data file's footer.`;
+  return { uri: head.uri, metadata: await publishMetadata(store, repaired, inPlace ? engine : undefined), ...(note === undefined ? {} : { note }) };
 }

@@ -13,6 +13,7 @@ import { planBuild, type BuildPlan } from "./build-plan";
 import { withLocalSource } from "./download-source";
 import type { StagedData } from "./publish";
 import { validateOutput, type OutputAggregate } from "./validate-output";
+import { quotePath } from "../literal-path";
 
 /** A feature computed and validated into a staged file (see `StagedData`), with the values of the aggregates asked for. */
 export interface StagedFeature extends StagedData {
@@ -104,7 +105,7 @@ async function stageFrom(
     const summary = await engineStep(() => validateOutput(engine, feature, staged, aggregates));
     const file = {
       rows: summary.rows,
-      schema: await engineStep(() => engine.columns(`SELECT * FROM read_parquet(${quoteLiteral(staged)})`)),
+      schema: await engineStep(() => engine.columns(`SELECT * FROM read_parquet(${quotePath(staged)})`)),
       bytes: (await stat(staged)).size,
     };
     return { path: staged, footer, file, aggregates: summary.aggregates };

@@ -2,6 +2,7 @@ import type { Engine } from "../engine";
 import { FeatureBuildError } from "../errors";
 import type { Feature } from "../feature";
 import { quoteIdentifier, quoteLiteral } from "../sql";
+import { quotePath } from "../literal-path";
 
 /** An aggregate computed over a feature's output in the validation pass: a name and one DuckDB aggregate expression over the output's columns. */
 export interface OutputAggregate {
@@ -30,7 +31,7 @@ function describe(value: unknown): string {
  * The `aggregates` are computed in the same pass (one scan of the file) and returned by name.
  */
 export async function validateOutput(engine: Engine, feature: Feature, file: string, aggregates: readonly OutputAggregate[] = []): Promise<OutputSummary> {
-  const table = `read_parquet(${quoteLiteral(file)})`;
+  const table = `read_parquet(${quotePath(file)})`;
   const identity = [...feature.keys, ...(feature.timestamp === undefined ? [] : [feature.timestamp])];
   const columns = identity.map(quoteIdentifier).join(", ");
   const anyNull = identity.map((column) => `${quoteIdentifier(column)} IS NULL`).join(" OR ");

@@ -11,3 +11,4 @@ export { StoreAccessError } from "./store-access-error";
 export { TrainingDataError } from "./training-data-error";
 export { FeatureNotSyncedError } from "./feature-not-synced-error";
 export { OnlineSyncError } from "./online-sync-error";
+export { TagNotFoundError } from "./tag-not-found-error";

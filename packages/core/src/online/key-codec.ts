@@ -1,11 +1,13 @@
 import type { Column } from "../engine";
 import { FeatureDefinitionError } from "../errors";
 
-type KeyKind = "integer" | "string" | "boolean";
+/** The kinds of key online serving (and training data's joins) match values by. */
+export type KeyKind = "integer" | "string" | "boolean";
 
 const integerTypes = new Set(["TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"]);
 
-function kindOf(type: string): KeyKind | undefined {
+/** The kind of a key column of DuckDB type `type`, or undefined for a type that is not matched by this rule. */
+export function keyKind(type: string): KeyKind | undefined {
   if (integerTypes.has(type)) return "integer";
   if (type === "VARCHAR" || type === "UUID" || type.startsWith("ENUM(")) return "string";
   if (type === "BOOLEAN") return "boolean";
@@ -25,6 +27,9 @@ function describe(value: unknown): string {
   return String(value);
 }
 
+/** The strings that are an integer key: decimal digits, optionally after a minus sign ("042" is 42). */
+export const INTEGER_KEY_TEXT = /^-?\d+$/;
+
 /** The canonical string of one key value of `kind`, or undefined when the value is not of that kind. */
 function encodePart(kind: KeyKind, value: unknown): string | undefined {
   switch (kind) {
@@ -32,7 +37,7 @@ function encodePart(kind: KeyKind, value: unknown): string | undefined {
       if (typeof value === "number") return Number.isSafeInteger(value) ? String(value) : undefined;
       if (typeof value === "bigint") return String(value);
       // Canonical decimal: "042" and "-0" find the rows DuckDB stores as 42 and 0.
-      if (typeof value === "string" && /^-?\d+$/.test(value)) return String(BigInt(value));
+      if (typeof value === "string" && INTEGER_KEY_TEXT.test(value)) return String(BigInt(value));
       return undefined;
     case "string":
       return typeof value === "string" ? value : undefined;
@@ -58,7 +63,7 @@ export class KeyEncoder {
     readonly keys: readonly Column[],
   ) {
     this.kinds = keys.map((column) => {
-      const kind = kindOf(column.type);
+      const kind = keyKind(column.type);
       if (kind === undefined) {
         throw new FeatureDefinitionError(
           `Feature '${feature}' has key column '${column.name}' of type ${column.type}, which online serving cannot key by. ` +

@@ -11,6 +11,7 @@ import { KeyEncoder } from "./key-codec";
 import { namespacePrefix, newSyncId, parsePointer, POINTER_NAMESPACE, syncIdOf, type OnlinePointer } from "./online-pointer";
 import type { FeatureSyncResult } from "./online-sync-result";
 import { encodeValues } from "./value-codec";
+import { quotePath } from "../literal-path";
 
 /** What syncing one feature needs besides the feature. */
 export interface SyncContext {
@@ -79,7 +80,7 @@ async function storedBuild(feature: Feature, context: SyncContext): Promise<Stor
     // A file written before footers existed has no build id: it is then never skipped.
     buildId: metadata?.buildId ?? "",
     builtAt: metadata?.builtAt ?? "",
-    schema: metadata?.schema ?? (await context.engine.columns(`SELECT * FROM read_parquet(${quoteLiteral(path)})`)),
+    schema: metadata?.schema ?? (await context.engine.columns(`SELECT * FROM read_parquet(${quotePath(path)})`)),
     keys: metadata?.keys ?? [...feature.keys],
     timestamp: metadata !== undefined ? metadata.timestamp : feature.timestamp,
   };
@@ -99,7 +100,7 @@ function rowsQuery(build: StoredBuild): string {
     build.timestamp === undefined
       ? ""
       : ` QUALIFY row_number() OVER (PARTITION BY ${keys.join(", ")} ORDER BY ${quoteIdentifier(build.timestamp)} DESC NULLS LAST, file_row_number DESC) = 1`;
-  return `SELECT ${build.schema.map((item) => quoteIdentifier(item.name)).join(", ")} FROM read_parquet(${quoteLiteral(build.path)}, file_row_number = true) WHERE ${where}${latest}`;
+  return `SELECT ${build.schema.map((item) => quoteIdentifier(item.name)).join(", ")} FROM read_parquet(${quotePath(build.path)}, file_row_number = true) WHERE ${where}${latest}`;
 }
 
 /** Writes the build's rows into `namespace`; returns how many. */
