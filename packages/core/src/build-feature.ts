@@ -45,7 +45,8 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
     const current = await currentBuild(store, engine, feature, plan.fingerprint);
     if (current !== undefined) {
       const { rows, bytes } = current.metadata;
-      return { name: feature.name, status: "skipped", rows, bytes, uri: current.uri, durationMs: performance.now() - started };
+      const checks = current.metadata.checks;
+      return { name: feature.name, status: "skipped", rows, bytes, uri: current.uri, durationMs: performance.now() - started, ...(checks === undefined ? {} : { checks }) };
     }
   }
 
@@ -53,7 +54,8 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
   return {
     publish: async () => {
       const { stored, durationMs } = await publishStaged(store, engine, staged, started);
-      return { name: feature.name, status: "built", rows: staged.file.rows, bytes: stored.bytes, uri: stored.uri, durationMs };
+      const checks = staged.checks.length === 0 ? {} : { checks: staged.checks };
+      return { name: feature.name, status: "built", rows: staged.file.rows, bytes: stored.bytes, uri: stored.uri, durationMs, ...checks };
     },
   };
 }
