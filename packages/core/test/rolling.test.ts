@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { BuildError, Definitions, feature, FeatureBuildError, FeatureDefinitionError, type Feature, type RollingAggregation } from "@mlforge/core";
+import { BuildError, Definitions, feature, FeatureBuildError, FeatureDefinitionError, type Duration, type Feature, type RollingAggregation } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
 import { literal, query } from "@mlforge/test-support";
 
@@ -199,8 +199,8 @@ function close(actual: unknown, expected: number | null): boolean {
 }
 
 describe.each([
-  { interval: "1h", unit: HOUR, windows: ["3h", "24h"], spanUnits: 24 * 6 },
-  { interval: "1d", unit: DAY, windows: ["7d", "30d"], spanUnits: 120 },
+  { interval: "1h" as const, unit: HOUR, windows: ["3h", "24h"] as Duration[], spanUnits: 24 * 6 },
+  { interval: "1d" as const, unit: DAY, windows: ["7d", "30d"] as Duration[], spanUnits: 120 },
 ])("rolling windows at interval $interval equal a brute-force computation", ({ interval, unit, windows, spanUnits }) => {
   test("at random times, by point-in-time lookup in the stored rows and in training data", async () => {
     const next = random(interval === "1h" ? 7 : 11);
@@ -246,7 +246,7 @@ describe.each([
       const stored = (byUser.get(user_id) ?? []).filter((row) => (row.as_of as Date).getTime() <= t).at(-1);
       const joined = trained.find((row) => row.user_id === user_id && (row.event_time as Date).getTime() === t) as Record<string, unknown> | undefined;
       for (const window of windows) {
-        const milliseconds = Number(window.slice(0, -1)) * unit;
+        const milliseconds = Number(String(window).slice(0, -1)) * unit;
         const expected = bruteForce(events, user_id, boundary - milliseconds, boundary);
         for (const aggregation of [...ALL, "count_distinct"] as const) {
           const column = `${aggregation === "count_distinct" ? "product_id" : "amount"}_${aggregation}_${window}`;
