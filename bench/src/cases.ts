@@ -8,6 +8,7 @@ import { Definitions, type Feature } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
 import { S3Store } from "@mlforge/store-s3";
 import { S3RVER_CREDENTIALS } from "@mlforge/s3-test-server";
+import { rawSql, rollingCases } from "./rolling-cases";
 
 /** Options every case receives from the runner. */
 export interface CaseOptions {
@@ -48,7 +49,7 @@ async function buildRaw({ data, out }: CaseOptions): Promise<void> {
     for (const feature of features) {
       const relation = `"${feature.name}_source"`;
       await connection.run(`CREATE OR REPLACE TEMP VIEW ${relation} AS SELECT * FROM read_parquet('${data}')`);
-      const sql = await feature.transform(relation);
+      const sql = await rawSql(feature, relation);
       await connection.run(`COPY (${sql}) TO '${path.join(out, `${feature.name}.parquet`)}' (FORMAT parquet)`);
     }
   } finally {
@@ -87,7 +88,7 @@ async function s3Mlforge({ data, s3 }: CaseOptions): Promise<void> {
 }
 
 /** The training set's three features: two lifetime ones joined on keys, one as of the entity's time. */
-export const TRAINING_FEATURES = ["user_total_spend", "user_avg_spend", "user_spend_7d"];
+export const TRAINING_FEATURES = ["user_total_spend", "user_avg_spend", "user_spend"];
 
 const VALUES = "e.user_id, e.event_time, t.total_spend, t.transaction_count, a.avg_spend";
 
@@ -111,11 +112,11 @@ async function rawTraining({ store, entities, out }: CaseOptions, body: (file: (
 /** Raw plan 1: ASOF LEFT JOIN for the time-stamped feature. */
 function trainingAsof(options: CaseOptions): Promise<void> {
   return rawTraining(options, (file) => `
-    SELECT ${VALUES}, s.spend_7d, s.transaction_count_7d
+    SELECT ${VALUES}, s.* EXCLUDE (user_id, as_of)
     FROM e
     LEFT JOIN ${file("user_total_spend")} t ON e.user_id = t.user_id
     LEFT JOIN ${file("user_avg_spend")} a ON e.user_id = a.user_id
-    ASOF LEFT JOIN ${file("user_spend_7d")} s ON e.user_id = s.user_id AND e.event_time >= s.as_of
+    ASOF LEFT JOIN ${file("user_spend")} s ON e.user_id = s.user_id AND e.event_time >= s.as_of
     ORDER BY e.rn`);
 }
 
@@ -123,11 +124,11 @@ function trainingAsof(options: CaseOptions): Promise<void> {
 function trainingRank(options: CaseOptions): Promise<void> {
   return rawTraining(options, (file) => `
     , latest AS (
-      SELECT e.rn, s.spend_7d, s.transaction_count_7d
-      FROM e JOIN ${file("user_spend_7d")} s ON e.user_id = s.user_id AND s.as_of <= e.event_time
+      SELECT e.rn, s.* EXCLUDE (user_id, as_of)
+      FROM e JOIN ${file("user_spend")} s ON e.user_id = s.user_id AND s.as_of <= e.event_time
       QUALIFY row_number() OVER (PARTITION BY e.rn ORDER BY s.as_of DESC) = 1
     )
-    SELECT ${VALUES}, latest.spend_7d, latest.transaction_count_7d
+    SELECT ${VALUES}, latest.* EXCLUDE (rn)
     FROM e
     LEFT JOIN ${file("user_total_spend")} t ON e.user_id = t.user_id
     LEFT JOIN ${file("user_avg_spend")} a ON e.user_id = a.user_id
@@ -156,6 +157,7 @@ export const cases = {
   "training-rank": trainingRank,
   "training-mlforge": trainingMlforge,
   "prepare-store": prepareStore,
+  ...rollingCases,
 } satisfies Record<string, (options: CaseOptions) => Promise<void>>;
 
 /** Builds the example's features from `data` into a LocalStore at `store` (setup; run through `measure` so each size gets a fresh process). */

@@ -1,4 +1,4 @@
-// pnpm bench [--quick] [--sizes 1000000,10000000] [--entities 100000,1000000] [--runs 5] [--only build,s3,training]
+// pnpm bench [--quick] [--sizes 1000000,10000000] [--entities 100000,1000000] [--runs 5] [--only build,s3,training,rolling,checks]
 // Measures mlforge against raw DuckDB baselines in the same run, alternating the two, each run in
 // a fresh process; reports medians, ratios and peak memory to bench/results/.
 import { execFile } from "node:child_process";
@@ -89,8 +89,16 @@ for (const rows of sizes) {
   const comparisons: Row[] = [
     { name: "build (LocalStore)", rows, mlforge: "build-mlforge", baselines: ["build-raw"] },
     { name: "build (S3Store, local S3 server)", rows, mlforge: "s3-mlforge", baselines: ["s3-raw"] },
+    { name: "rolling build (7d, 30d; 1d; 4 aggregations)", rows, mlforge: "rolling-mlforge", baselines: ["rolling-raw"] },
+    { name: "build with checks on every column", rows, mlforge: "checks-with", baselines: ["checks-without"] },
     ...entityCounts.map((count) => ({ name: `training data, ${count.toLocaleString("en-US")} entity rows`, rows, entities: count, mlforge: "training-mlforge", baselines: ["training-asof", "training-rank"] })),
   ].filter((comparison) => only === undefined || only.some((kind) => comparison.mlforge.startsWith(kind)));
+  // The rolling comparison holds only if both sides write the same rows: proved once per size.
+  if (comparisons.some((comparison) => comparison.mlforge === "rolling-mlforge")) {
+    const out = path.join(os.tmpdir(), `mlforge-bench-${process.pid}-rolling-same-rows`);
+    await measure("rolling-same-rows", { data, out });
+    await clean(out);
+  }
   for (const comparison of comparisons) {
     const cases = [...comparison.baselines, comparison.mlforge];
     const samples: Record<string, Measurement[]> = Object.fromEntries(cases.map((name) => [name, []]));

@@ -62,7 +62,7 @@ export async function buildExample(options: BuildExampleOptions = {}): Promise<B
         results.push(entry);
         const detail =
           entry.status === "failed"
-            ? (entry.error?.message ?? "unknown error").split("\n")[0]
+            ? (entry.error?.message ?? "unknown error").replace(/\n/g, "\n      ")
             : `${formatCount(entry.rows)} rows, ${formatBytes(entry.bytes)}`;
         console.log(`  [${event.index + 1}/${event.total}] ${entry.name}: ${entry.status} (${detail}) in ${formatDuration(entry.durationMs)}`);
       },

@@ -1,4 +1,4 @@
-import { feature } from "@mlforge/core";
+import { atLeast, atMost, between, expect, feature, greaterThan, notNull, unique } from "@mlforge/core";
 
 /**
  * The transactions every feature reads, relative to the working directory. The
@@ -14,6 +14,7 @@ export const userTotalSpend = feature(
     source: TRANSACTIONS_SOURCE,
     description: "Total amount spent and number of transactions per user, over all history",
     tags: ["users", "spend"],
+    checks: { user_id: [notNull(), unique()], total_spend: [greaterThan(0)], transaction_count: [atLeast(1)] },
   },
   (transactions) => `
     SELECT
@@ -32,12 +33,18 @@ export const userAvgSpend = feature(
     source: TRANSACTIONS_SOURCE,
     description: "Average transaction amount per user",
     tags: ["users", "spend"],
+    checks: { avg_spend: [notNull(), between(0.01, 10_000)] },
   },
   (transactions) => `
     SELECT user_id, avg(amount) AS avg_spend
     FROM ${transactions}
     GROUP BY user_id`,
 );
+
+/** A product cannot have more distinct buyers than purchases. */
+function expectAtMostPurchases() {
+  return expect("unique_buyers <= purchase_count", "no more buyers than purchases");
+}
 
 /** How often each product sells, and to how many different users. */
 export const productPopularity = feature(
@@ -47,6 +54,7 @@ export const productPopularity = feature(
     source: TRANSACTIONS_SOURCE,
     description: "Number of purchases and of distinct buyers per product",
     tags: ["products"],
+    checks: { product_id: [unique()], purchase_count: [atLeast(1)], unique_buyers: [atLeast(1), expectAtMostPurchases()] },
   },
   (transactions) => `
     SELECT
@@ -58,39 +66,31 @@ export const productPopularity = feature(
 );
 
 /**
- * A user's spend over the last 7 days, one row per user and day with purchases: that day and the
- * six before. The value covers the whole day, so it is stamped `as_of` the end of that day
- * (midnight after it): a label at 10:00 sees the window that closed the night before, never that
- * afternoon's spend.
+ * A user's spend over the last 7 and 30 days, compiled by mlforge from the `rolling` option: a row
+ * per user at each midnight (UTC) where a purchase enters or leaves a window, stamped `as_of` that
+ * midnight and covering the purchases before it. A label at 10:00 sees the windows that closed the
+ * night before, never that morning's spend; a user who stops buying gets a row of zeros when the
+ * 30-day window empties, not a stale value.
  */
-export const userSpend7d = feature(
+export const userSpend = feature(
   {
-    name: "user_spend_7d",
+    name: "user_spend",
     keys: ["user_id"],
-    timestamp: "as_of",
+    timestamp: "event_time",
     source: TRANSACTIONS_SOURCE,
-    description: "Rolling 7-day spend and transaction count per user, on each day the user bought something",
+    description: "Rolling 7- and 30-day spend, transaction count, mean and largest amount, and distinct products per user",
     tags: ["users", "spend", "rolling"],
+    rolling: {
+      interval: "1d",
+      windows: ["7d", "30d"],
+      aggregations: { amount: ["sum", "count", "mean", "max"], product_id: ["count_distinct"] },
+    },
+    checks: {
+      amount_count_30d: [notNull(), atLeast(0)],
+      amount_sum_30d: [atLeast(0)],
+      // A few big baskets exceed $500 in a month's single purchase: worth a look, not a failed build.
+      amount_max_30d: [atMost(500, { severity: "warn" })],
+    },
   },
-  (transactions) => `
-    WITH daily AS (
-      SELECT
-        user_id,
-        date_trunc('day', event_time) AS day,
-        sum(amount) AS spend,
-        count(*) AS transactions
-      FROM ${transactions}
-      GROUP BY user_id, day
-    )
-    SELECT
-      user_id,
-      day + INTERVAL 1 DAY AS as_of,
-      sum(spend) OVER last_7_days AS spend_7d,
-      CAST(sum(transactions) OVER last_7_days AS BIGINT) AS transaction_count_7d
-    FROM daily
-    WINDOW last_7_days AS (
-      PARTITION BY user_id
-      ORDER BY day
-      RANGE BETWEEN INTERVAL 6 DAYS PRECEDING AND CURRENT ROW
-    )`,
+  (transactions) => `SELECT user_id, event_time, amount, product_id FROM ${transactions}`,
 );

@@ -3,7 +3,7 @@ import type { Definitions } from "@mlforge/core";
 /** The features `npm start` looks up online, and the value column shown of each. */
 const LOOKUP = [
   { feature: "user_total_spend", column: "total_spend" },
-  { feature: "user_spend_7d", column: "spend_7d" },
+  { feature: "user_spend", column: "amount_sum_7d" },
 ] as const;
 
 /** One user's value of one feature: from the online store and from the offline store's latest row. */

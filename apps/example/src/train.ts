@@ -15,13 +15,13 @@ import { generateTransactions } from "./generate-transactions";
 const DEFAULT_TRAINING_PATH = "data/train.parquet";
 
 /**
- * The features of the training set. `user_spend_7d` has a timestamp, so each label row gets the
- * 7-day window as of its `event_time`. `user_total_spend` and `user_avg_spend` have none: they are
+ * The features of the training set. `user_spend` has a timestamp, so each label row gets the
+ * 7- and 30-day windows as of its `event_time`. `user_total_spend` and `user_avg_spend` have none: they are
  * lifetime values over all transactions, including those after `event_time`, so they leak the
  * future the label describes. Keeping them is a modelling choice this example leaves to the user;
  * a model meant for production would use only point-in-time features.
  */
-const TRAINING_FEATURES = ["user_total_spend", "user_avg_spend", "user_spend_7d"];
+const TRAINING_FEATURES = ["user_total_spend", "user_avg_spend", "user_spend"];
 
 const usage = `Usage: npm run train -- [--labels FILE] [--out FILE]
 
@@ -37,7 +37,7 @@ function shown(file: string): string {
 interface TrainingStatistics {
   /** Share of rows whose label is true. */
   labelRate: number;
-  /** Rows without a user_spend_7d value: the user bought nothing before the day of `event_time`. */
+  /** Rows without a user_spend value: the user bought nothing before the day of `event_time`. */
   withoutSpend7d: number;
 }
 
@@ -49,7 +49,7 @@ async function statistics(file: string): Promise<TrainingStatistics> {
     const reader = await connection.runAndReadAll(`
       SELECT
         avg(${LABEL_COLUMN}::INTEGER) AS label_rate,
-        count(*) FILTER (WHERE spend_7d IS NULL)::BIGINT AS without_spend_7d
+        count(*) FILTER (WHERE amount_count_30d IS NULL)::BIGINT AS without_spend_7d
       FROM read_parquet('${path.resolve(file).replaceAll("'", "''")}')`);
     const [row] = reader.getRowObjectsJS();
     return {
@@ -116,7 +116,7 @@ async function main(): Promise<number> {
     console.log(`  columns  ${frame.columns.length}: ${frame.columns.join(", ")}`);
     console.log(`  size     ${formatBytes(size)} (${formatCount(size)} bytes)`);
     console.log(`  label    ${LABEL_COLUMN} is true for ${formatPercent(numbers.labelRate)} of rows`);
-    console.log(`  nulls    ${formatCount(numbers.withoutSpend7d)} rows have no user_spend_7d value yet (no purchase before their day)`);
+    console.log(`  nulls    ${formatCount(numbers.withoutSpend7d)} rows have no user_spend value yet (no purchase before their day)`);
     const numeric = frame.schema.flatMap((column, index) => (/INT|DOUBLE|DECIMAL|FLOAT/.test(column.type) ? [index] : []));
     console.log(`\nFirst ${sample.length} rows:\n`);
     console.log(formatTable(frame.columns, sample.map((row) => frame.columns.map((name) => formatCell(row[name]))), numeric));

@@ -99,6 +99,6 @@ test("an unknown environment names the valid ones", () => {
 test("defs is the 'user-features' project with every feature", () => {
   expect(Definitions.isInstance(defs)).toBe(true);
   expect(defs.name).toBe("user-features");
-  expect(defs.features.map((item) => item.name).sort()).toEqual(["product_popularity", "user_avg_spend", "user_spend_7d", "user_total_spend"]);
-  expect(defs.features.find((item) => item.name === "user_spend_7d")?.timestamp).toBe("as_of");
+  expect(defs.features.map((item) => item.name).sort()).toEqual(["product_popularity", "user_avg_spend", "user_spend", "user_total_spend"]);
+  expect(defs.features.find((item) => item.name === "user_spend")?.timestamp).toBe("as_of");
 });

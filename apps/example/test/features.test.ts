@@ -53,13 +53,13 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return groups;
 }
 
-const cents = (value: unknown) => Math.round(Number(value) * 100);
+const cents = (value: unknown) => (value === null ? null : Math.round(Number(value) * 100));
 const sumCents = (items: readonly Transaction[]) => items.reduce((sum, item) => sum + item.cents, 0);
 const dayNumber = (date: Date) => Math.floor(date.getTime() / DAY_MS);
 
 test("builds every feature into the LocalStore named by FEATURE_STORE", () => {
   expect(result.failed).toEqual([]);
-  expect(result.built.map((entry) => entry.name).sort()).toEqual(["product_popularity", "user_avg_spend", "user_spend_7d", "user_total_spend"]);
+  expect(result.built.map((entry) => entry.name).sort()).toEqual(["product_popularity", "user_avg_spend", "user_spend", "user_total_spend"]);
   for (const entry of result.built) {
     expect(entry.uri).toBe(path.join(storeDir, `${entry.name}.parquet`));
     expect(entry.bytes).toBeGreaterThan(0);
@@ -116,30 +116,43 @@ test("product_popularity holds each product's purchase count and distinct buyers
   expect([...expected.values()].some((value) => value.unique_buyers < value.purchase_count)).toBe(true);
 });
 
-test("user_spend_7d holds, per user and day with purchases, the spend and count of that day and the six before, as of the end of the day", async () => {
-  const expected = new Map<string, { spend_cents: number; transaction_count: number }>();
+test("user_spend has a row per user at each midnight where a purchase enters or leaves a window, equal to the windows computed by brute force", async () => {
+  const expected = new Map<string, Record<string, unknown>>();
   for (const [userId, rows] of groupBy(transactions, (row) => row.userId)) {
-    const days = new Set(rows.map((row) => dayNumber(row.eventTime)));
+    const days = new Set(rows.flatMap((row) => [1, 8, 31].map((offset) => dayNumber(row.eventTime) + offset)));
     for (const day of days) {
-      const window = rows.filter((row) => dayNumber(row.eventTime) <= day && dayNumber(row.eventTime) >= day - 6);
-      expected.set(`${userId} ${day}`, { spend_cents: sumCents(window), transaction_count: window.length });
+      const window = (length: number) => rows.filter((row) => dayNumber(row.eventTime) < day && dayNumber(row.eventTime) >= day - length);
+      const [week, month] = [window(7), window(30)];
+      expected.set(`${userId} ${day}`, {
+        spend_cents_7d: week.length === 0 ? null : sumCents(week),
+        spend_cents_30d: month.length === 0 ? null : sumCents(month),
+        count_7d: week.length,
+        count_30d: month.length,
+        products_30d: new Set(month.map((row) => row.productId)).size,
+      });
     }
   }
-  // The data must exercise the window: some windows reach back over earlier days.
-  const sameDayCounts = new Map([...groupBy(transactions, (row) => `${row.userId} ${dayNumber(row.eventTime)}`)].map(([key, rows]) => [key, rows.length]));
-  expect([...expected].some(([key, value]) => value.transaction_count > sameDayCounts.get(key)!)).toBe(true);
-
-  const built = await builtRows("user_spend_7d");
+  const built = await builtRows("user_spend");
   const actual = new Map(
     built.map((row) => [
-      `${String(row.user_id)} ${dayNumber(row.as_of as Date) - 1}`,
-      { spend_cents: cents(row.spend_7d), transaction_count: Number(row.transaction_count_7d) },
+      `${String(row.user_id)} ${dayNumber(row.as_of as Date)}`,
+      {
+        spend_cents_7d: cents(row.amount_sum_7d),
+        spend_cents_30d: cents(row.amount_sum_30d),
+        count_7d: Number(row.amount_count_7d),
+        count_30d: Number(row.amount_count_30d),
+        products_30d: Number(row.product_id_count_distinct_30d),
+      },
     ]),
   );
   expect(actual.size).toBe(built.length);
   expect(built.every((row) => (row.as_of as Date).getTime() % DAY_MS === 0)).toBe(true);
   expect(actual).toEqual(expected);
+  // The data exercises the windows: some rows have an empty week but a non-empty month.
+  expect([...expected.values()].some((value) => value.count_7d === 0 && (value.count_30d as number) > 0)).toBe(true);
 
-  const metadata = await defs.metadata("user_spend_7d");
+  const metadata = await defs.metadata("user_spend");
   expect(metadata).toMatchObject({ keys: ["user_id"], timestamp: "as_of", rows: expected.size });
+  // The warn check fires on the generated data and is recorded; the feature is built anyway.
+  expect(metadata?.checks?.find((check) => check.column === "amount_max_30d")).toMatchObject({ severity: "warn", passed: false });
 });

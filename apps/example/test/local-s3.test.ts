@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { literal, query, runScript } from "./helpers";
 
-const FEATURES = ["product_popularity", "user_avg_spend", "user_spend_7d", "user_total_spend"];
+const FEATURES = ["product_popularity", "user_avg_spend", "user_spend", "user_total_spend"];
 
 let workdir: string;
 
@@ -41,12 +41,12 @@ test("npm run start:s3 builds every feature into the local S3 server, skips them
   // Rows of each feature, counted independently from the generated transactions.
   const [counts] = await query(`
     SELECT count(DISTINCT user_id) AS users, count(DISTINCT product_id) AS products,
-      count(DISTINCT (user_id, CAST(event_time AS DATE))) AS user_days
+      (SELECT count(DISTINCT (user_id, CAST(event_time AS DATE) + offset_days)) FROM read_parquet(${literal(source)}), (VALUES (1), (8), (31)) AS offsets(offset_days)) AS user_days
     FROM read_parquet(${literal(source)})`);
   const rows: Record<string, number> = {
     product_popularity: Number(counts!.products),
     user_avg_spend: Number(counts!.users),
-    user_spend_7d: Number(counts!.user_days),
+    user_spend: Number(counts!.user_days),
     user_total_spend: Number(counts!.users),
   };
   const format = (name: string) => rows[name]!.toLocaleString("en-US");

@@ -7,7 +7,8 @@ import { generateTransactions } from "../src/generate-transactions";
 import { literal, query, readLabels, readTransactions, runScript, transactionsByUser, type Label, type Transaction } from "./helpers";
 
 const DAY_MS = 86_400_000;
-const FEATURES = ["user_total_spend", "user_avg_spend", "user_spend_7d"];
+const FEATURES = ["user_total_spend", "user_avg_spend", "user_spend"];
+const ROLLING_COLUMNS = ["amount_sum_7d", "amount_sum_30d", "amount_count_7d", "amount_count_30d", "amount_mean_7d", "amount_mean_30d", "amount_max_7d", "amount_max_30d", "product_id_count_distinct_7d", "product_id_count_distinct_30d"];
 const environmentNames = ["MLFORGE_EXAMPLE_DATA", "FEATURE_STORE", "ENVIRONMENT"] as const;
 const savedEnvironment = Object.fromEntries(environmentNames.map((name) => [name, process.env[name]]));
 
@@ -49,15 +50,14 @@ const cents = (value: unknown) => (value === null ? null : Math.round(Number(val
 const dayNumber = (date: Date) => Math.floor(date.getTime() / DAY_MS);
 
 /**
- * user_spend_7d as of `time`, computed from the transactions: the feature has a row per purchase
- * day d, stamped as of the midnight after it, holding days d-6…d. The latest such row at or before
- * `time` is the one of the last purchase day d with (d + 1) midnight <= time; none: null.
+ * user_spend's 7-day window as of `time`, brute force from the transactions: the purchases with
+ * midnight(time) - 7 days <= event_time < midnight(time). Null when the user bought nothing before
+ * that midnight (the feature has no row yet).
  */
 function spend7dAsOf(rows: readonly Transaction[], time: Date): { spendCents: number; count: number } | null {
-  const days = rows.map((row) => dayNumber(row.eventTime)).filter((day) => (day + 1) * DAY_MS <= time.getTime());
-  if (days.length === 0) return null;
-  const day = Math.max(...days);
-  const window = rows.filter((row) => dayNumber(row.eventTime) <= day && dayNumber(row.eventTime) >= day - 6);
+  const boundary = Math.floor(time.getTime() / DAY_MS) * DAY_MS;
+  if (!rows.some((row) => row.eventTime.getTime() < boundary)) return null;
+  const window = rows.filter((row) => row.eventTime.getTime() < boundary && row.eventTime.getTime() >= boundary - 7 * DAY_MS);
   return { spendCents: window.reduce((sum, row) => sum + row.cents, 0), count: window.length };
 }
 
@@ -76,14 +76,14 @@ describe("training data from the labels", () => {
   });
 
   test("has one row per label row, in the labels' order, the label columns first", () => {
-    expect(columns).toEqual(["user_id", "event_time", "churned", "total_spend", "transaction_count", "avg_spend", "spend_7d", "transaction_count_7d"]);
+    expect(columns).toEqual(["user_id", "event_time", "churned", "total_spend", "transaction_count", "avg_spend", ...ROLLING_COLUMNS]);
     expect(rows.map((row) => ({ userId: row.user_id, eventTime: row.event_time, churned: row.churned }))).toEqual(labels);
   });
 
-  test("user_spend_7d is the latest 7-day window at or before each row's event_time", () => {
+  test("user_spend's 7-day window is the one that closed at the last midnight at or before each row's event_time", () => {
     const byUser = transactionsByUser(transactions);
     const expected = labels.map((label) => spend7dAsOf(byUser.get(label.userId) ?? [], label.eventTime));
-    const actual = rows.map((row) => (row.spend_7d === null ? null : { spendCents: cents(row.spend_7d), count: Number(row.transaction_count_7d) }));
+    const actual = rows.map((row) => (row.amount_count_7d === null ? null : { spendCents: cents(row.amount_sum_7d) ?? 0, count: Number(row.amount_count_7d) }));
     expect(actual).toEqual(expected);
 
     // The data exercises the join: rows before any purchase get nulls, and some users bought
@@ -128,7 +128,7 @@ describe("npm run train", () => {
     expect(written).toEqual(expected);
     expect(written!.n).toBe(50_000);
     expect(stdout).toMatch(/^ {2}rows +50,000 \(one per label row of /m);
-    expect(stdout).toContain("  columns  8: user_id, event_time, churned, total_spend, transaction_count, avg_spend, spend_7d, transaction_count_7d\n");
+    expect(stdout).toContain(`  columns  16: user_id, event_time, churned, total_spend, transaction_count, avg_spend, ${ROLLING_COLUMNS.join(", ")}\n`);
     expect(stdout).toContain(`  label    churned is true for ${(Number(written!.rate) * 100).toFixed(1)}% of rows\n`);
     // The sample: a header, a rule and five rows.
     const sample = stdout.slice(stdout.indexOf("First 5 rows:")).trim().split("\n").slice(1).filter((line) => line.trim() !== "");

@@ -172,6 +172,16 @@ export const COMMANDS: readonly CommandDescriptor[] = [
     flags: SERVE_FLAGS,
     run: async (context) => (await import("./ui-command")).uiCommand(context),
   },
+  {
+    name: "validate",
+    summary: "Run the features' transforms and checks without publishing anything",
+    usage: "validate",
+    flags: [
+      { name: "features", type: "string", multiple: true, placeholder: "<a,b>", description: "only these features", parse: (values: string[]) => splitList("features", values) },
+      { name: "tags", type: "string", multiple: true, placeholder: "<t1,t2>", description: "only features carrying at least one of these tags", parse: (values: string[]) => splitList("tags", values) },
+    ],
+    run: async (context) => (await import("./validate-command")).validateCommand(context),
+  },
 ];
 
 /** The command called `name`, or undefined. */

@@ -1,5 +1,6 @@
 import type { Feature, FeatureMetadata } from "@mlforge/core";
 import type { CommandContext } from "./command-context";
+import { formatCheckResult } from "./validate-command";
 import { formatBytes, formatCount, formatDuration, formatFields, formatTable, formatTime, formatValue, isNumericType, type TableColumn } from "./format";
 
 /** How many sample rows `mlforge inspect` shows without `--rows`. */
@@ -28,8 +29,19 @@ const definitionSection: InspectSection = ({ feature }) =>
       ["source", feature.source],
       ["description", feature.description ?? "-"],
       ["tags", feature.tags.length > 0 ? feature.tags.join(", ") : "-"],
+      ...(feature.rolling === undefined
+        ? []
+        : ([
+            ["rolling", `every ${feature.rolling.interval.label} over ${feature.rolling.windows.map((window) => window.label).join(", ")} of ${feature.rolling.eventTime}`],
+            ["aggregations", Object.entries(feature.rolling.aggregations).map(([column, list]) => `${column}: ${list.join(", ")}`).join("\n")],
+          ] as const)),
     ]),
   );
+
+const checksSection: InspectSection = ({ metadata }) =>
+  metadata?.checks === undefined || metadata.checks.length === 0
+    ? undefined
+    : titled("Checks (last build)", `${metadata.checks.map((check) => `  ${formatCheckResult(check)}`).join("\n")}\n`);
 
 const buildSection: InspectSection = ({ metadata }) =>
   metadata &&
@@ -75,7 +87,7 @@ const sampleSection: InspectSection = async ({ feature, metadata, context }) => 
 };
 
 /** The sections of `mlforge inspect`, in order; a new one is one more entry. */
-export const INSPECT_SECTIONS: readonly InspectSection[] = [definitionSection, buildSection, schemaSection, sampleSection];
+export const INSPECT_SECTIONS: readonly InspectSection[] = [definitionSection, buildSection, checksSection, schemaSection, sampleSection];
 
 /**
  * The feature's metadata as its data file describes it: after a build killed between writing the

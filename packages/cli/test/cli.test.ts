@@ -624,3 +624,32 @@ describe("command line", () => {
     expect(version.stdout).toBe(`${expected}\n`);
   });
 });
+
+describe("mlforge validate and checks", () => {
+  const checked = path.join(fixtures, "checks.ts");
+
+  test("validate publishes nothing and exits 1 when an error check fails; warnings pass", async () => {
+    const store = path.join(workDir, "checks-store");
+    const all = await mlforge(["validate", "--target", checked], { store });
+    expect(all.code).toBe(1);
+    expect(all.stdout).toContain("purchases lessThan(3): warning: 1 of 3 rows");
+    expect(all.stdout).toContain("total_spend lessThan(10): FAILED: 2 of 3 rows");
+    expect(all.stdout).toContain("Invalid: 2 of 3 features passed; nothing was published.");
+    const files = existsSync(store) ? (await readdir(store, { recursive: true })).map(String) : [];
+    expect(files.filter((file) => file.endsWith(".parquet") || file.endsWith(".json"))).toEqual([]);
+
+    const fine = await mlforge(["validate", "--target", checked, "--features", "user_total_spend,product_popularity", "--json"], { store });
+    expect(fine.code).toBe(0);
+    const document = JSON.parse(fine.stdout) as { passed: boolean; features: Array<{ name: string; checks: unknown[] }> };
+    expect(document.passed).toBe(true);
+    expect(document.features[1]!.checks).toEqual([{ column: "purchases", check: "lessThan(3)", severity: "warn", passed: false, failingRows: 1, rows: 3 }]);
+  });
+
+  test("inspect shows the last build's check results", async () => {
+    const store = path.join(workDir, "checks-inspect-store");
+    expect((await mlforge(["build", "--target", checked, "--features", "product_popularity"], { store })).code).toBe(0);
+    const inspect = await mlforge(["inspect", "product_popularity", "--target", checked], { store });
+    expect(inspect.code).toBe(0);
+    expect(inspect.stdout).toContain("Checks (last build)\n  purchases lessThan(3): warning: 1 of 3 rows\n");
+  });
+});

@@ -46,7 +46,8 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
     if (current !== undefined) {
       const { rows, bytes } = current.metadata;
       const note = current.note === undefined ? {} : { note: current.note };
-      return { name: feature.name, status: "skipped", rows, bytes, uri: current.uri, durationMs: performance.now() - started, ...note };
+      const checks = current.metadata.checks === undefined ? {} : { checks: current.metadata.checks };
+      return { name: feature.name, status: "skipped", rows, bytes, uri: current.uri, durationMs: performance.now() - started, ...note, ...checks };
     }
   }
 
@@ -54,7 +55,8 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
   return {
     publish: async () => {
       const { stored, durationMs } = await publishStaged(store, engine, staged, started);
-      return { name: feature.name, status: "built", rows: staged.file.rows, bytes: stored.bytes, uri: stored.uri, durationMs };
+      const checks = staged.checks.length === 0 ? {} : { checks: staged.checks };
+      return { name: feature.name, status: "built", rows: staged.file.rows, bytes: stored.bytes, uri: stored.uri, durationMs, ...checks };
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { CheckResult } from "./checks";
 import type { MlforgeError } from "./errors/mlforge-error";
 import type { OnlineSyncResult } from "./online/online-sync-result";
 
@@ -19,6 +20,8 @@ export interface FeatureBuildResult {
   error?: MlforgeError;
   /** Something the build noticed and repaired, to tell the user (a malformed metadata document rewritten from the data file's footer). */
   note?: string;
+  /** The results of the feature's checks (for skipped: as last built), when it has any. */
+  checks?: CheckResult[];
 }
 
 /** The outcome of `Definitions.build()`. */
@@ -35,3 +38,25 @@ export interface BuildResult {
 export type BuildProgressEvent =
   | { type: "start"; name: string; index: number; total: number }
   | { type: "end"; name: string; index: number; total: number; result: FeatureBuildResult };
+
+/** The outcome of one feature in `Definitions.validate()`. */
+export interface FeatureValidationResult {
+  name: string;
+  /** "failed" when the transform, the output's keys or an error-severity check failed. */
+  status: "passed" | "failed";
+  /** Rows of the output (0 when it could not be computed). */
+  rows: number;
+  /** The result of each of the feature's checks (empty when it has none or could not be computed). */
+  checks: CheckResult[];
+  durationMs: number;
+  /** Why it failed. */
+  error?: MlforgeError;
+}
+
+/** The outcome of `Definitions.validate()`: nothing is published. */
+export interface ValidationResult {
+  features: FeatureValidationResult[];
+  /** True when every feature passed (warnings allowed). */
+  passed: boolean;
+  durationMs: number;
+}

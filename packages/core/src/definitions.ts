@@ -1,9 +1,11 @@
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { buildFeature } from "./build-feature";
-import type { BuildProgressEvent, BuildResult, FeatureBuildResult } from "./build-result";
+import type { BuildProgressEvent, BuildResult, FeatureBuildResult, FeatureValidationResult, ValidationResult } from "./build-result";
+import { stageFeature } from "./build/stage-feature";
 import { Engine, type EngineOptions } from "./engine";
 import { runFeatureJobs } from "./feature-jobs";
-import { BuildError, FeatureBuildError, FeatureDefinitionError, FeatureNotFoundError, InvalidOptionError, MlforgeError, TagNotFoundError } from "./errors";
+import { BuildError, FeatureBuildError, FeatureCheckError, FeatureDefinitionError, FeatureNotFoundError, InvalidOptionError, MlforgeError, TagNotFoundError } from "./errors";
 import { errorMessage } from "./errors/error-message";
 import { isFeature, type Feature } from "./feature";
 import type { FeatureMetadata } from "./feature-metadata";
@@ -58,6 +60,18 @@ export interface BuildOptions {
   online?: boolean;
 }
 
+/** Options of `Definitions.validate()`. */
+export interface ValidateOptions {
+  /** Names of the features to validate. @default every feature */
+  features?: readonly string[];
+  /** Validate only features carrying at least one of these tags. @default no tag filter */
+  tags?: readonly string[];
+  /** Called as each feature ends. */
+  onProgress?: (result: FeatureValidationResult) => void;
+  /** Stops the validation; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 /** Options of `Definitions.syncOnline()`. */
 export interface SyncOnlineOptions {
   /** Names of the features to sync. @default every feature */
@@ -85,6 +99,7 @@ export interface MaterializeOptions extends Omit<BuildOptions, "features"> {
 const BUILD_OPTIONS = { features: "names", tags: "names", force: "boolean", onProgress: "function", signal: "any", online: "boolean" } as const;
 const MATERIALIZE_OPTIONS = { featureNames: "names", tags: "names", force: "boolean", onProgress: "function", signal: "any" } as const;
 const DEFINITIONS_OPTIONS = { name: "any", features: "any", offlineStore: "any", engine: "any", sources: "any", baseDirectory: "string", onlineStore: "any" } as const;
+const VALIDATE_OPTIONS = { features: "names", tags: "names", onProgress: "function", signal: "any" } as const;
 const SYNC_ONLINE_OPTIONS = { features: "names", tags: "names", force: "boolean", graceMs: "number", batchRows: "number", onProgress: "function", signal: "any" } as const;
 const ONLINE_FEATURES_OPTIONS = { features: "any", entities: "any" } as const;
 
@@ -239,6 +254,7 @@ export class Definitions implements AsyncDisposable {
           uri: "",
           durationMs,
           error: MlforgeError.isInstance(error) ? error : new FeatureBuildError(item.name, errorMessage(error), { cause: error }),
+          ...(FeatureCheckError.isInstance(error) ? { checks: [...error.checks] } : {}),
         }),
         onProgress,
         signal,
@@ -255,6 +271,53 @@ export class Definitions implements AsyncDisposable {
       result.online = await this.syncOnline({ features: selected.map((item) => item.name), ...(signal === undefined ? {} : { signal }) });
     }
     return result;
+  }
+
+  /**
+   * Computes the selected features and runs their checks like a build, but publishes nothing (the
+   * store is only read for its staging space). Features are independent: the result lists each
+   * one's check results, and `passed` is false when any feature failed (an error-severity check,
+   * the transform or the keys).
+   */
+  async validate(options: ValidateOptions = {}): Promise<ValidationResult> {
+    checkOptions("validate", options, VALIDATE_OPTIONS, { example: 'validate({ features: ["user_total_spend"] })' });
+    const started = performance.now();
+    const selected = this.select(options);
+    const { signal } = options;
+    signal?.throwIfAborted();
+    await this.offlineStore.check();
+    const features: FeatureValidationResult[] = [];
+    const engine = await Engine.open(this.session.engineOptions);
+    const interrupt = () => engine.interrupt();
+    signal?.addEventListener("abort", interrupt);
+    try {
+      for (const item of selected) {
+        signal?.throwIfAborted();
+        const featureStarted = performance.now();
+        let result: FeatureValidationResult;
+        try {
+          const staged = await stageFeature(item, this.session, engine, { signal });
+          await rm(staged.path, { force: true });
+          result = { name: item.name, status: "passed", rows: staged.file.rows, checks: staged.checks, durationMs: performance.now() - featureStarted };
+        } catch (error) {
+          signal?.throwIfAborted();
+          result = {
+            name: item.name,
+            status: "failed",
+            rows: FeatureCheckError.isInstance(error) ? (error.checks[0]?.rows ?? 0) : 0,
+            checks: FeatureCheckError.isInstance(error) ? [...error.checks] : [],
+            durationMs: performance.now() - featureStarted,
+            error: MlforgeError.isInstance(error) ? error : new FeatureBuildError(item.name, errorMessage(error), { cause: error }),
+          };
+        }
+        features.push(result);
+        options.onProgress?.(result);
+      }
+    } finally {
+      signal?.removeEventListener("abort", interrupt);
+      engine.close();
+    }
+    return { features, passed: features.every((item) => item.status === "passed"), durationMs: performance.now() - started };
   }
 
   /** The online store given to the constructor, if any. */

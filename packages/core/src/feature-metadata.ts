@@ -1,3 +1,4 @@
+import type { CheckResult } from "./checks";
 import type { Column } from "./engine";
 import type { SourceFile } from "./source";
 
@@ -39,10 +40,12 @@ export interface FeatureMetadata {
   durationMs: number;
   /** The store's version token (S3: the ETag) of the data object this build wrote, when the store has one; lets a build skip without downloading. */
   dataEtag?: string;
+  /** The result of each of the feature's checks in this build (absent when it has none, or when the document was rebuilt from the data file). */
+  checks?: CheckResult[];
 }
 
 /** What a built feature's Parquet footer holds (key `mlforge`): the metadata known before its data was written. */
-export type FeatureFooter = Omit<FeatureMetadata, "schema" | "rows" | "bytes" | "durationMs" | "dataEtag">;
+export type FeatureFooter = Omit<FeatureMetadata, "schema" | "rows" | "bytes" | "durationMs" | "dataEtag" | "checks">;
 
 /** The key of mlforge's document in a Parquet file's key-value metadata. */
 export const FOOTER_KEY = "mlforge";

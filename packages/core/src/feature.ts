@@ -1,6 +1,8 @@
+import { parseChecks, type Check } from "./checks";
 import { parseDuration, type Duration } from "./duration";
 import { FeatureDefinitionError } from "./errors";
 import { checkOptions } from "./options";
+import { AS_OF_COLUMN, parseRolling, rollingOutputColumns, type RollingOptions, type RollingSpec } from "./rolling";
 import { sourceFormat } from "./source";
 import { sourceScheme } from "./source-provider";
 
@@ -28,6 +30,10 @@ export interface FeatureOptions {
   tags?: readonly string[];
   /** Online reads serve null for a row whose `timestamp` is older than this ("7d", "12h", or milliseconds); needs a `timestamp`. @default no limit */
   onlineTtl?: Duration;
+  /** Time-window aggregations of the transform's events (see `RollingOptions`); the output is then the keys, `as_of` and `<column>_<aggregation>_<window>` columns. @default none */
+  rolling?: RollingOptions;
+  /** Data checks by output column, such as { age: [notNull(), between(13, 120)] }, run in the build's validation pass. @default none */
+  checks?: Readonly<Record<string, readonly Check[]>>;
 }
 
 /** A validated feature definition, as returned by `feature()`. */
@@ -41,6 +47,10 @@ export interface Feature {
   readonly transform: FeatureTransform;
   /** `onlineTtl` in milliseconds; undefined when online rows never expire. */
   readonly onlineTtl?: number;
+  /** The rolling specification; `timestamp` is then `as_of` and `rolling.eventTime` the events' time column. */
+  readonly rolling?: RollingSpec;
+  /** Checks by output column. */
+  readonly checks?: Readonly<Record<string, readonly Check[]>>;
 }
 
 /**
@@ -79,7 +89,7 @@ function assertColumnList(name: string, label: string, columns: unknown): assert
   }
 }
 
-const FEATURE_OPTIONS = { name: "any", keys: "any", source: "any", timestamp: "any", description: "any", tags: "any", onlineTtl: "any" } as const;
+const FEATURE_OPTIONS = { name: "any", keys: "any", source: "any", timestamp: "any", description: "any", tags: "any", onlineTtl: "any", rolling: "object", checks: "any" } as const;
 
 /**
  * Defines a feature: DuckDB SQL over a source file, built into the offline store by `Definitions`.
@@ -128,15 +138,27 @@ export function feature(options: FeatureOptions, transform: FeatureTransform): F
       throw new FeatureDefinitionError(`Feature '${name}' has an onlineTtl but no timestamp: the TTL is measured from each row's event time. Add timestamp: "<event-time column>" or remove onlineTtl.`);
     }
   }
+  const rolling = options.rolling === undefined ? undefined : parseRolling(name, options.rolling, options.keys, options.timestamp);
+  const checks = options.checks === undefined ? undefined : parseChecks(name, options.checks);
+  if (rolling !== undefined && checks !== undefined) {
+    // A rolling feature's output columns are known now; others' once the build describes the transform.
+    const outputs = [...options.keys, AS_OF_COLUMN, ...rollingOutputColumns(rolling)];
+    const missing = Object.keys(checks).find((column) => !outputs.includes(column));
+    if (missing !== undefined) {
+      throw new FeatureDefinitionError(`Feature '${name}' has checks on '${missing}', which its output lacks. Output columns: ${outputs.join(", ")}.`);
+    }
+  }
   const definition: Feature = {
     name,
     keys: Object.freeze([...options.keys]),
     source: options.source,
-    timestamp: options.timestamp,
+    timestamp: rolling === undefined ? options.timestamp : AS_OF_COLUMN,
     description: options.description,
     tags: Object.freeze([...tags]),
     transform,
     ...(onlineTtl === undefined ? {} : { onlineTtl }),
+    ...(rolling === undefined ? {} : { rolling }),
+    ...(checks === undefined ? {} : { checks }),
   };
   Object.defineProperty(definition, marker, { value: true });
   return Object.freeze(definition);

@@ -1,6 +1,10 @@
-export type { BuildProgressEvent, BuildResult, FeatureBuildResult, FeatureStatus } from "./build-result";
+export type { BuildProgressEvent, BuildResult, FeatureBuildResult, FeatureStatus, FeatureValidationResult, ValidationResult } from "./build-result";
+export { atLeast, atMost, between, expect, greaterThan, isCheck, lessThan, matches, notNull, oneOf, unique } from "./checks";
+export type { Check, CheckOptions, CheckResult, CheckSeverity, CheckValue } from "./checks";
+export { ROLLING_AGGREGATIONS } from "./rolling";
+export type { RollingAggregation, RollingOptions, RollingSpec, RollingWindow } from "./rolling";
 export { Definitions } from "./definitions";
-export type { BuildOptions, DefinitionsOptions, FeatureListing, MaterializeOptions, SyncOnlineOptions } from "./definitions";
+export type { BuildOptions, DefinitionsOptions, ValidateOptions, FeatureListing, MaterializeOptions, SyncOnlineOptions } from "./definitions";
 export { parseDuration } from "./duration";
 export type { Duration } from "./duration";
 export type { Column, EngineOptions } from "./engine";

@@ -6,6 +6,7 @@ import { resolveSource, sourceFormat, type ResolvedSource, type SourceFile, type
 import { quoteIdentifier } from "../sql";
 import { fingerprintOf } from "./fingerprint";
 import { renderSql } from "./render-sql";
+import { compileRolling } from "./rolling-sql";
 
 /** What a build of one feature will run, decided before any data is read: its source, rendered SQL and fingerprint. */
 export interface BuildPlan {
@@ -15,6 +16,9 @@ export interface BuildPlan {
   format: SourceFormat;
   /** The relation name the SQL reads the source as. */
   relation: string;
+  /** The transform's query, as rendered. */
+  transformSql: string;
+  /** The query whose rows are the feature: the transform's, or for a rolling feature its windows compiled over it. */
   sql: string;
   fingerprint: string;
 }
@@ -36,8 +40,9 @@ export async function planBuild(feature: Feature, session: Session, engine: Engi
     );
   }
   const relation = quoteIdentifier(`${feature.name}_source`);
-  const sql = await renderSql(feature, relation);
+  const transformSql = await renderSql(feature, relation);
+  const sql = feature.rolling === undefined ? transformSql : compileRolling(feature.rolling, feature.keys, transformSql);
   // A source without a known extension (an s3:// prefix) takes the format of its first object.
   const format = sourceFormat(feature.source) ?? sourceFormat(files[0]?.path ?? "") ?? "parquet";
-  return { source, files, format, relation, sql, fingerprint: fingerprintOf(feature, sql, files) };
+  return { source, files, format, relation, transformSql, sql, fingerprint: fingerprintOf(feature, sql, files) };
 }

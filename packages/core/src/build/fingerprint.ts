@@ -8,9 +8,18 @@ import type { SourceFile } from "../source";
  */
 const BUILD_VERSION = 2;
 
-/** What identifies a build's output: the rendered SQL, keys, timestamp and source files (with what identifies their content). */
+/** The checks of a feature as they enter its fingerprint: column, description and severity. */
+function checksOf(feature: Feature): unknown {
+  if (feature.checks === undefined) return null;
+  return Object.entries(feature.checks).map(([column, checks]) => [column, checks.map((check) => [check.description, check.severity, check.failing("c")])]);
+}
+
+/**
+ * What identifies a build's output: the rendered SQL (for a rolling feature, the compiled windows),
+ * keys, timestamp, rolling specification, checks and source files (with what identifies their content).
+ */
 export function fingerprintOf(feature: Feature, sql: string, files: readonly SourceFile[]): string {
   return createHash("sha256")
-    .update(JSON.stringify({ version: BUILD_VERSION, sql, keys: feature.keys, timestamp: feature.timestamp ?? null, files }))
+    .update(JSON.stringify({ version: BUILD_VERSION, sql, keys: feature.keys, timestamp: feature.timestamp ?? null, files, ...(feature.rolling === undefined ? {} : { rolling: feature.rolling }), ...(feature.checks === undefined ? {} : { checks: checksOf(feature) }) }))
     .digest("hex");
 }

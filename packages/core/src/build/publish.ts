@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import type { CheckResult } from "../checks";
 import type { Engine } from "../engine";
 import { metadataFromFooter, serializeMetadata, type FeatureFooter, type FeatureMetadata, type StoredFileFacts } from "../feature-metadata";
 import { dataKey, metadataKey } from "../layout";
@@ -36,6 +37,8 @@ export interface StagedData {
   path: string;
   footer: FeatureFooter;
   file: StoredFileFacts;
+  /** The results of the feature's checks, for the metadata document. @default none */
+  checks?: CheckResult[];
 }
 
 /** What `publishStaged` put in the store. */
@@ -61,6 +64,7 @@ export async function publishStaged(store: OfflineStore, engine: Engine, staged:
     const metadata: FeatureMetadata = {
       ...metadataFromFooter(staged.footer, staged.file, { builtAt: new Date().toISOString(), durationMs: Math.round(durationMs) }),
       ...(stored.etag === undefined ? {} : { dataEtag: stored.etag }),
+      ...(staged.checks === undefined || staged.checks.length === 0 ? {} : { checks: staged.checks }),
     };
     return { stored, metadata: await publishMetadata(store, metadata, reader), durationMs };
   } finally {

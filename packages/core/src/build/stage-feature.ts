@@ -1,10 +1,12 @@
 import { rm, stat } from "node:fs/promises";
 import type { Engine } from "../engine";
-import { FeatureBuildError, MlforgeError } from "../errors";
+import type { CheckResult } from "../checks";
+import { FeatureBuildError, FeatureDefinitionError, MlforgeError } from "../errors";
 import { errorMessage } from "../errors/error-message";
 import type { Feature } from "../feature";
 import { FOOTER_KEY, type FeatureFooter } from "../feature-metadata";
 import { dataKey } from "../layout";
+import { AS_OF_COLUMN, rollingOutputColumns } from "../rolling";
 import type { Session } from "../session";
 import { readerSql } from "../source";
 import { asSubquery, quoteIdentifier, quoteLiteral } from "../sql";
@@ -19,6 +21,8 @@ import { quotePath } from "../literal-path";
 export interface StagedFeature extends StagedData {
   /** The value of each `aggregates` entry over the output, by name. */
   aggregates: Record<string, unknown>;
+  /** The result of each of the feature's checks (failed ones are all of severity "warn"). */
+  checks: CheckResult[];
 }
 
 /** Options of `stageFeature`. */
@@ -66,15 +70,37 @@ async function stageFrom(
   const reader = readerSql(format, paths);
   await engineStep(() => engine.run(`CREATE OR REPLACE TEMP VIEW ${relation} AS SELECT * FROM ${reader}`));
   const query = asSubquery(sql);
-  const schema = await engineStep(() => engine.columns(`SELECT * FROM ${query}`));
+  // Describing the transform's output computes nothing: every column the definition names is
+  // checked here, before the build does any work.
+  const schema = await engineStep(() => engine.columns(`SELECT * FROM ${asSubquery(plan.transformSql)}`));
   const names = schema.map((column) => column.name);
-  for (const [role, column] of [...feature.keys.map((key) => ["key", key]), ...(feature.timestamp ? [["timestamp", feature.timestamp]] : [])]) {
-    if (!names.includes(column!)) {
+  const rolling = feature.rolling;
+  const eventTime = rolling === undefined ? feature.timestamp : rolling.eventTime;
+  const required: [string, string][] = [
+    ...feature.keys.map((key): [string, string] => ["key", key]),
+    ...(eventTime === undefined ? [] : [["timestamp", eventTime] as [string, string]]),
+    ...Object.keys(rolling?.aggregations ?? {}).map((column): [string, string] => ["aggregated", column]),
+  ];
+  for (const [role, column] of required) {
+    if (!names.includes(column)) {
       throw new FeatureBuildError(
         feature.name,
         `its output has no ${role} column '${column}'. Output columns: ${names.join(", ")}. Make the transform's SELECT return '${column}'.`,
       );
     }
+  }
+  if (rolling !== undefined) {
+    const type = schema.find((column) => column.name === rolling.eventTime)!.type;
+    if (!/^(TIMESTAMP|DATE)/.test(type)) {
+      throw new FeatureBuildError(feature.name, `its timestamp column '${rolling.eventTime}' is ${type}; rolling windows need a TIMESTAMP, TIMESTAMPTZ or DATE. Cast it in the transform.`);
+    }
+  }
+  const outputs = rolling === undefined ? names : [...feature.keys, AS_OF_COLUMN, ...rollingOutputColumns(rolling)];
+  const unchecked = Object.keys(feature.checks ?? {}).filter((column) => !outputs.includes(column));
+  if (unchecked.length > 0) {
+    throw new FeatureDefinitionError(
+      `Feature '${feature.name}' has checks on ${unchecked.map((column) => `'${column}'`).join(", ")}, which its output lacks. Output columns: ${outputs.join(", ")}. Check a column the transform returns.`,
+    );
   }
 
   // The metadata known before the data is written travels inside the data file, with a fresh build
@@ -108,7 +134,7 @@ async function stageFrom(
       schema: await engineStep(() => engine.columns(`SELECT * FROM read_parquet(${quotePath(staged)})`)),
       bytes: (await stat(staged)).size,
     };
-    return { path: staged, footer, file, aggregates: summary.aggregates };
+    return { path: staged, footer, file, aggregates: summary.aggregates, checks: summary.checks };
   } catch (error) {
     await rm(staged, { force: true });
     throw error;

@@ -1,5 +1,6 @@
 import type { Engine } from "../engine";
-import { FeatureBuildError } from "../errors";
+import type { Check, CheckResult } from "../checks";
+import { FeatureBuildError, FeatureCheckError } from "../errors";
 import type { Feature } from "../feature";
 import { quoteIdentifier, quoteLiteral } from "../sql";
 import { quotePath } from "../literal-path";
@@ -15,6 +16,17 @@ export interface OutputAggregate {
 export interface OutputSummary {
   rows: number;
   aggregates: Record<string, unknown>;
+  /** The result of every check of the feature, in definition order. */
+  checks: CheckResult[];
+}
+
+/** How many failing rows a `FeatureCheckError` shows per check. */
+const CHECK_EXAMPLES = 5;
+
+/** The predicate of the rows `unique()` fails on `column`: their value occurs in more than one row. */
+function uniqueFailing(table: string, column: string): string {
+  const quoted = quoteIdentifier(column);
+  return `${quoted} IN (SELECT ${quoted} FROM ${table} WHERE ${quoted} IS NOT NULL GROUP BY ${quoted} HAVING count(*) > 1)`;
 }
 
 function describe(value: unknown): string {
@@ -28,7 +40,10 @@ function describe(value: unknown): string {
  * One pass over the staged file's key columns counts rows, nulls and distinct key hashes (a hash
  * of one 64-bit value aggregates faster than the key columns themselves); only when that pass
  * sees a problem does an exact query look for an example, so a hash collision cannot fail a build.
- * The `aggregates` are computed in the same pass (one scan of the file) and returned by name.
+ * The `aggregates` are computed in the same pass (one scan of the file) and returned by name, and
+ * so are the feature's checks: a count of failing rows each (`unique()` first compares distinct
+ * and non-null counts, and counts its rows exactly only when they differ). Throws
+ * `FeatureCheckError` when an error-severity check fails.
  */
 export async function validateOutput(engine: Engine, feature: Feature, file: string, aggregates: readonly OutputAggregate[] = []): Promise<OutputSummary> {
   const table = `read_parquet(${quotePath(file)})`;
@@ -36,7 +51,15 @@ export async function validateOutput(engine: Engine, feature: Feature, file: str
   const columns = identity.map(quoteIdentifier).join(", ");
   const anyNull = identity.map((column) => `${quoteIdentifier(column)} IS NULL`).join(" OR ");
   // Positional aliases, so that no aggregate's name can collide with the pass's own columns.
-  const extra = aggregates.map((aggregate, index) => `, (${aggregate.sql}) AS ${quoteIdentifier(`mlforge_aggregate_${index}`)}`).join("");
+  const checks = Object.entries(feature.checks ?? {}).flatMap(([column, list]) => list.map((check) => ({ column, check })));
+  const checkSql = checks
+    .map(({ column, check }, index) => {
+      const quoted = quoteIdentifier(column);
+      const value = check.kind === "unique" ? `count(${quoted}) - count(DISTINCT ${quoted})` : `count(*) FILTER (WHERE ${check.failing(quoted)})`;
+      return `, (${value})::BIGINT AS ${quoteIdentifier(`mlforge_check_${index}`)}`;
+    })
+    .join("");
+  const extra = checkSql + aggregates.map((aggregate, index) => `, (${aggregate.sql}) AS ${quoteIdentifier(`mlforge_aggregate_${index}`)}`).join("");
   const [summary] = await engine.rows(
     `SELECT count(*)::BIGINT AS row_count, count(DISTINCT hash(${columns}))::BIGINT AS distinct_count, count(*) FILTER (WHERE ${anyNull})::BIGINT AS null_count${extra} FROM ${table}`,
   );
@@ -60,5 +83,33 @@ export async function validateOutput(engine: Engine, feature: Feature, file: str
       );
     }
   }
-  return { rows, aggregates: Object.fromEntries(aggregates.map((aggregate, index) => [aggregate.name, summary?.[`mlforge_aggregate_${index}`]])) };
+  const results: CheckResult[] = [];
+  for (const [index, { column, check }] of checks.entries()) {
+    let failingRows = Number(summary?.[`mlforge_check_${index}`] ?? 0);
+    if (check.kind === "unique" && failingRows > 0) {
+      const [counted] = await engine.rows(`SELECT count(*)::BIGINT AS failing FROM ${table} WHERE ${uniqueFailing(table, column)}`);
+      failingRows = Number(counted?.failing ?? 0);
+    }
+    results.push({ column, check: check.description, severity: check.severity, passed: failingRows === 0, failingRows, rows });
+  }
+  const errors = checks.filter((_, index) => !results[index]!.passed && results[index]!.severity === "error");
+  if (errors.length > 0) {
+    const lines: string[] = [];
+    for (const { column, check } of errors) {
+      const result = results.find((item) => item.column === column && item.check === check.description)!;
+      const shown = [...new Set([...identity, column])];
+      const where = check.kind === "unique" ? uniqueFailing(table, column) : check.failing(quoteIdentifier(column));
+      const examples = await engine.rows(`SELECT ${shown.map(quoteIdentifier).join(", ")} FROM ${table} WHERE ${where} LIMIT ${CHECK_EXAMPLES}`);
+      lines.push(
+        `column '${column}' ${check.description}: ${result.failingRows} of ${rows} rows failed, for example ` +
+          examples.map((row) => `(${shown.map((name) => `${name}=${describe(row[name])}`).join(", ")})`).join(", "),
+      );
+    }
+    throw new FeatureCheckError(
+      feature.name,
+      `${errors.length === 1 ? "a check" : `${errors.length} checks`} failed, so nothing was published (the previous version stays):\n${lines.map((line) => `  - ${line}`).join("\n")}\nFix the data or the transform, or give the check severity: "warn" to publish anyway.`,
+      results,
+    );
+  }
+  return { rows, checks: results, aggregates: Object.fromEntries(aggregates.map((aggregate, index) => [aggregate.name, summary?.[`mlforge_aggregate_${index}`]])) };
 }

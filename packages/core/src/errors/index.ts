@@ -1,5 +1,6 @@
 export { BuildError } from "./build-error";
 export { FeatureBuildError } from "./feature-build-error";
+export { FeatureCheckError } from "./feature-check-error";
 export { FeatureDefinitionError } from "./feature-definition-error";
 export { FeatureFrameClosedError } from "./feature-frame-closed-error";
 export { FeatureNotBuiltError } from "./feature-not-built-error";
