@@ -50,12 +50,12 @@ export async function readPointer(store: OnlineStore, feature: string): Promise<
  * sync's half-written namespace, and a previous build whose syncing process exited before its
  * grace period ended, are removed by the next sync.
  */
-async function removeStaleNamespaces(store: OnlineStore, feature: string, current: OnlinePointer | undefined): Promise<void> {
+async function removeStaleNamespaces(store: OnlineStore, feature: string, current: OnlinePointer | undefined, keep: ReadonlySet<string> = new Set()): Promise<void> {
   const namespaces = await storeCall(store, "list namespaces", () => store.listNamespaces(namespacePrefix(feature)));
   const now = Date.now();
   for (const namespace of namespaces) {
     const syncId = syncIdOf(feature, namespace);
-    if (syncId === undefined || namespace === current?.namespace) continue;
+    if (syncId === undefined || namespace === current?.namespace || keep.has(namespace)) continue;
     if (current !== undefined && syncId > current.syncId) continue;
     if (namespace === current?.previous && now < Date.parse(current.previousUntil ?? "")) continue;
     await storeCall(store, "delete a namespace", () => store.deleteNamespace(namespace));
@@ -202,6 +202,9 @@ async function switchTo(feature: string, context: SyncContext, pointer: OnlinePo
     return Promise.resolve();
   };
   let current = await readPointer(store, feature);
+  // Every build readers may be on because this sync saw it current: when a concurrent sync's
+  // pointer is overwritten and rewritten, the pointer's one `previous` no longer names them all.
+  const replaced = new Set<string>();
   for (let attempt = 1; attempt <= 5; attempt++) {
     if (current !== undefined && current.syncId > pointer.syncId) {
       // A newer sync won; readers may have seen this one's pointer only if it was written.
@@ -209,6 +212,7 @@ async function switchTo(feature: string, context: SyncContext, pointer: OnlinePo
       return current;
     }
     const previous = current?.namespace === pointer.namespace ? current.previous : current?.namespace;
+    if (previous !== undefined) replaced.add(previous);
     const now = Date.now();
     const written: OnlinePointer = {
       ...pointer,
@@ -218,12 +222,12 @@ async function switchTo(feature: string, context: SyncContext, pointer: OnlinePo
     await storeCall(store, "switch readers to the new build", () => store.put(POINTER_NAMESPACE, [[feature, JSON.stringify(written)]]));
     current = await readPointer(store, feature);
     if (current?.syncId !== pointer.syncId) continue;
-    if (previous !== undefined) {
-      const removePrevious = () => storeCall(store, "delete a namespace", () => store.deleteNamespace(previous));
+    for (const namespace of replaced) {
+      const removePrevious = () => storeCall(store, "delete a namespace", () => store.deleteNamespace(namespace));
       if (context.graceMs <= 0) await removePrevious();
       else context.later(context.graceMs, removePrevious);
     }
-    await removeStaleNamespaces(store, feature, current);
+    await removeStaleNamespaces(store, feature, current, context.graceMs <= 0 ? new Set() : replaced);
     return undefined;
   }
   return current;
