@@ -1,2 +1,2 @@
-export { LocalOnlineStore } from "./local-online-store";
+export { LMDB_ENVIRONMENT_OPTIONS, LocalOnlineStore } from "./local-online-store";
 export type { LocalOnlineStoreOptions } from "./local-online-store";

@@ -14,6 +14,33 @@ export interface LocalOnlineStoreOptions {
 /** LMDB refuses keys longer than this many bytes. */
 const MAX_KEY_BYTES = 1978;
 
+/**
+ * How every process opens the store's LMDB environment: the syncing process, every reader, and
+ * anything else that opens the directory (tests, inspection tools). Open it with exactly these
+ * options: LMDB keeps its flags per process, and lmdb-js shares one environment per path within a
+ * process, so whoever opens a path first decides the flags for everyone in that process.
+ *
+ * - `overlappingSync: false` (lmdb-js defaults it to true off Windows). With overlapping sync a
+ *   commit returns before its data is on disk and the flush runs afterwards under a second,
+ *   process-shared robust mutex (the "sync mutex" in lock.mdb). A sync process killed with SIGKILL
+ *   while flushing leaves that mutex owner-dead; the next process to take it gets EOWNERDEAD, and
+ *   LMDB's recovery (`mdb_mutex_failed`) treats any robust mutex other than the reader mutex as
+ *   the write mutex: since the recovering process is itself inside a write transaction at that
+ *   point, it decides "env is hosed", marks the environment MDB_FATAL_ERROR and returns MDB_PANIC
+ *   ("Update of meta page failed"). The commit's flush promise then never resolves (a hang), and
+ *   every later transaction of that process fails. Without overlapping sync each commit flushes
+ *   its pages and writes its meta page synchronously inside the write transaction, under the
+ *   write mutex only, whose owner-dead recovery LMDB handles (the dead writer's transaction is
+ *   simply discarded): a killed sync costs nothing but its uncommitted transaction.
+ * - No `noSync`, `noMetaSync`, `mapAsync` or `useWritemap`: a resolved `put` is on disk, and a
+ *   stray write through the map cannot corrupt the file.
+ * - `noSubdir: false`: lmdb-js would otherwise take a directory named with a dot (`store.v2`) for a file.
+ *
+ * The price is one fdatasync per transaction inside the write lock; transactions hold up to
+ * 10,000 entries, and reads never wait for it (LMDB readers take no lock).
+ */
+export const LMDB_ENVIRONMENT_OPTIONS = Object.freeze({ noSubdir: false, maxDbs: 4, overlappingSync: false } as const);
+
 /** Entries per write transaction: large puts commit in steps, so one transaction never holds gigabytes of dirty pages. */
 const ENTRIES_PER_TRANSACTION = 10_000;
 
@@ -112,9 +139,8 @@ export class LocalOnlineStore implements OnlineStore {
       throw this.accessError("create its directory", error);
     }
     try {
-      // noSubdir: false, since lmdb-js would otherwise treat a directory name with a dot (`store.v2`) as a file name.
-      // No noSync or useWritemap: every committed transaction survives the process being killed.
-      const root = open({ path: this.location, noSubdir: false, maxDbs: 4 });
+      // See LMDB_ENVIRONMENT_OPTIONS for why these options (overlapping sync off: SIGKILL-safe commits).
+      const root = open({ ...LMDB_ENVIRONMENT_OPTIONS, path: this.location });
       const entries = root.openDB<string, string>({ name: "entries", encoding: "string" });
       const namespaces = root.openDB<number, string>({ name: "namespaces", encoding: "msgpack" });
       this.opened = { root, entries, namespaces };

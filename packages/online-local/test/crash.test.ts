@@ -1,15 +1,13 @@
 // LocalOnlineStore under the online crash suite: syncs in child processes killed with SIGKILL at
 // seeded random points while this process reads, and two syncs of one feature at once.
-// MLFORGE_CRASH_SEED replays another sequence of kill points.
-// Opt-in (MLFORGE_ONLINE_LOCAL_CRASH=1) until an open bug is fixed: after SIGKILLed sync children,
-// a sync in this process has hit MDB_PANIC ("Update of meta page failed") in lmdb's commit and then
-// never settled (seed 11, two busy cores); one run in two passed.
+// MLFORGE_CRASH_SEED replays another sequence of kill points. Runs by default: it once caught
+// MDB_PANIC after killed syncs (lmdb-js's overlappingSync, see LMDB_ENVIRONMENT_OPTIONS).
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { open } from "lmdb";
-import { LocalOnlineStore } from "@mlforge/online-local";
+import { LMDB_ENVIRONMENT_OPTIONS, LocalOnlineStore } from "@mlforge/online-local";
 import { onlineCrashTestSuite, type OnlineStoreDescription } from "@mlforge/online-test-suite";
 
 let directory: string;
@@ -24,13 +22,14 @@ afterAll(async () => {
 
 const storePath = (description: OnlineStoreDescription) => description.options as string;
 
-onlineCrashTestSuite(process.env.MLFORGE_ONLINE_LOCAL_CRASH === "1" ? test : test.skip, {
+onlineCrashTestSuite(test, {
   seed: Number(process.env.MLFORGE_CRASH_SEED ?? 11),
   describeStore: () => ({ module: "@mlforge/online-local", export: "LocalOnlineStore", options: path.join(directory, randomUUID()) }),
   openStore: (description) => new LocalOnlineStore(storePath(description)),
-  // Every entry in LMDB (opened as the store opens it: lmdb-js shares one environment per path in a process), grouped by the namespace before its separator (\0, or \1 for a hashed long key).
+  // Every entry in LMDB, grouped by the namespace before its separator (\0, or \1 for a hashed long key).
+  // Opened with the store's own options: lmdb-js shares one environment per path in a process, and the first opener sets its flags.
   async backendNamespaces(description) {
-    const root = open({ path: storePath(description), noSubdir: false, maxDbs: 4 });
+    const root = open({ ...LMDB_ENVIRONMENT_OPTIONS, path: storePath(description) });
     try {
       const entries = root.openDB<string, string>({ name: "entries", encoding: "string" });
       const counts: Record<string, number> = {};

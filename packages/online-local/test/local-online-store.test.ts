@@ -34,6 +34,15 @@ function runChild(args: string[]): Promise<string> {
   });
 }
 
+/** `promise`, or a clear failure once `milliseconds` pass without it settling (a hang fails the test instead of stalling it). */
+function within<T>(promise: Promise<T>, milliseconds: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${milliseconds} ms`)), milliseconds);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 describe("LocalOnlineStore specifics", () => {
   test("accepts a path string, an options object and a file URL, resolving relative paths from the cwd", async () => {
     const directory = await freshDirectory();
@@ -143,6 +152,28 @@ describe("LocalOnlineStore specifics", () => {
     // The store is still writable after the kill (no stale lock left behind).
     await store.put("killed", [["after", "kill"]]);
     expect(await store.count("killed")).toBe(count + 1);
+    await store.close();
+  });
+
+  // Regression: with lmdb-js's default overlappingSync, a writer killed while flushing left LMDB's
+  // robust sync mutex owner-dead, and the next large commit here failed with MDB_PANIC ("Update of
+  // meta page failed") and never settled; it happened within one or two kills.
+  test("writers killed with SIGKILL mid-commit, again and again: every large put of a process that stays open commits and settles", async () => {
+    const location = await freshDirectory();
+    const store = new LocalOnlineStore(location);
+    await store.check();
+    const value = "p".repeat(2000);
+    for (let round = 0; round < 8; round += 1) {
+      const child = spawn(process.execPath, [RUNNER, CHILD, "put-forever", location, `writer${round}`], { stdio: ["ignore", "pipe", "pipe"] });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
+      // Once its first batch committed, the writer is busy committing and flushing the next ones: kill it at some point of that.
+      await within(new Promise((resolve) => child.stdout.once("data", resolve)), 60_000, `round ${round}: the writer's first batch`);
+      await new Promise((resolve) => setTimeout(resolve, (round * 53) % 300));
+      child.kill("SIGKILL");
+      expect(await within(exited, 30_000, `round ${round}: the killed writer's exit`)).toBe("SIGKILL");
+      await within(store.put("parent", Array.from({ length: 3000 }, (_, index) => [`k${index}`, `${round}:${value}`] as const)), 60_000, `round ${round}: a put after the kill`);
+      expect((await store.get([{ namespace: "parent", keys: ["k2999"] }]))[0]![0]).toBe(`${round}:${value}`);
+    }
     await store.close();
   });
 });

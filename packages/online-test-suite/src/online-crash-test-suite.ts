@@ -5,7 +5,7 @@ import path from "node:path";
 import { OnlineSyncError, type Definitions, type OnlineStore } from "@mlforge/core";
 import { buildNumbered, NUMBERED_FEATURE, NUMBERED_KEYS, numberedDefinitions, numberedRows, numberedSourceCsv } from "./build-numbered";
 import type { OnlineStoreDescription } from "./online-store-description";
-import { killTimes, seededRandom, sleep, startSync, type SyncChildConfig, type SyncOutcome } from "./sync-children";
+import { killTimes, seededRandom, sleep, startSync as startSyncChild, within, type SyncChildConfig, type SyncOutcome } from "./sync-children";
 
 /** The subset of Jest's (or Vitest's) `test` that the crash suite needs: a name, a body and a timeout in milliseconds. */
 export type TimedTestFunction = (name: string, body: () => Promise<void>, timeout?: number) => unknown;
@@ -35,6 +35,27 @@ export interface OnlineCrashTestSuiteOptions {
 }
 
 const POINTERS = "mlforge.pointers";
+
+/**
+ * Generous bounds on single steps (two shared cores): a step that takes longer has hung, and its
+ * test fails saying which step, well before Jest's own timeout.
+ */
+const CHILD_MS = 60_000;
+const STEP_MS = 90_000;
+
+/** Sync children still running, killed when a test ends however it ends, so none outlives it. */
+const running = new Set<ReturnType<typeof startSyncChild>>();
+
+function startSync(config: SyncChildConfig): ReturnType<typeof startSyncChild> {
+  const child = startSyncChild(config);
+  running.add(child);
+  void child.exited.finally(() => running.delete(child)).catch(() => undefined);
+  return child;
+}
+
+function killRunning(): void {
+  for (const child of running) child.kill();
+}
 
 /** The entities readers ask for: 300 keys spread over the source, odd and even. */
 const ENTITIES = Array.from({ length: 300 }, (_, index) => ({ k: (index * 131 + 7) % NUMBERED_KEYS }));
@@ -103,6 +124,7 @@ async function withProject(body: (project: Project) => Promise<void>): Promise<v
     await writeFile(source, numberedSourceCsv());
     await body({ source, offline: (name) => path.join(directory, name) });
   } finally {
+    killRunning();
     await rm(directory, { recursive: true, force: true });
   }
 }
@@ -164,12 +186,12 @@ export function onlineCrashTestSuite(test: TimedTestFunction, options: OnlineCra
         // The first build, synced whole by a child that is not killed; its duration sets the span of
         // the kill points, widened since the reader slows later syncs down: some kills land after the switch.
         const first = startSync(config);
-        await first.ready;
+        await within(first.ready, CHILD_MS, "the first sync child starting");
         const started = performance.now();
-        const firstOutcome = await first.exited;
+        const firstOutcome = await within(first.exited, STEP_MS, "the first sync child (not killed) finishing");
         assert.equal(firstOutcome.code, 0, describeOutcome(firstOutcome));
         const span = performance.now() - started;
-        let current = (await served(description, project, "after the first sync")).build;
+        let current = (await within(served(description, project, "after the first sync"), STEP_MS, "reading after the first sync")).build;
         assert.equal(current, 1);
 
         const readerStore = options.openStore(description);
@@ -182,13 +204,13 @@ export function onlineCrashTestSuite(test: TimedTestFunction, options: OnlineCra
             latest += 1;
             await buildOffline(project.source, offline, latest);
             const child = startSync(config);
-            await child.ready;
+            await within(child.ready, CHILD_MS, `seed ${seed}, round ${round}: the sync child starting`);
             await sleep(kill);
             child.kill();
-            const outcome = await child.exited;
+            const outcome = await within(child.exited, CHILD_MS, `seed ${seed}, round ${round}: the sync child exiting after SIGKILL`);
             const context = `seed ${seed}, round ${round}, killed ${kill} ms into a sync (the first took ${Math.round(span)} ms) (${describeOutcome(outcome)})`;
             assert.ok(outcome.signal === "SIGKILL" || outcome.code === 0, context);
-            const now = await served(description, project, context);
+            const now = await within(served(description, project, context), STEP_MS, `${context}: reading the build served`);
             // Killed before the switch: the previous build; after it (or finished first): the new one.
             assert.ok([current, latest].includes(now.build), `${context}: serves build ${now.build}, not ${current} or ${latest}`);
             if (outcome.code === 0) assert.equal(now.build, latest, context);
@@ -196,7 +218,7 @@ export function onlineCrashTestSuite(test: TimedTestFunction, options: OnlineCra
             current = now.build;
           }
         } finally {
-          const { reads, seen } = await reading.stop();
+          const { reads, seen } = await within(reading.stop(), STEP_MS, "the reader's last read");
           // Every read was checked whole; enough of them ran to overlap the syncs.
           assert.ok(reads > 20, `the reader read only ${reads} times`);
           assert.ok(seen.every((build) => build >= 1 && build <= latest), `seen ${seen.join(", ")}`);
@@ -208,16 +230,16 @@ export function onlineCrashTestSuite(test: TimedTestFunction, options: OnlineCra
         await buildOffline(project.source, offline, latest);
         await withStore(description, async (store) => {
           const writer = definitions(store, project.source, offline, latest);
-          const result = await writer.syncOnline({ graceMs: 0, batchRows: 1000 });
+          const result = await within(writer.syncOnline({ graceMs: 0, batchRows: 1000 }), STEP_MS, `the sync in the test process after the killed ones (${rounds.join("; ")})`);
           assert.deepEqual(result.synced.map((entry) => [entry.name, entry.rows]), [[NUMBERED_FEATURE, numberedRows(latest)]], rounds.join("; "));
           assert.equal(wholeBuild(await writer.getOnlineFeatures({ features: [NUMBERED_FEATURE], entities: ENTITIES }), "the writer"), latest);
         });
         // Another process's reader (here: another Definitions with its cached pointer) gets the new build within 5 s.
         await eventually(async () => assert.equal(wholeBuild(await reader.getOnlineFeatures({ features: [NUMBERED_FEATURE], entities: ENTITIES }), "the reader"), latest), 5_000);
         await reader.close();
-        const now = await served(description, project, "after the final sync");
+        const now = await within(served(description, project, "after the final sync"), STEP_MS, "reading after the final sync");
         assert.equal(now.build, latest);
-        await expectOnlyCurrent(description, latest, now.namespace);
+        await within(expectOnlyCurrent(description, latest, now.namespace), STEP_MS, "listing what the store holds after the final sync");
       }),
     240_000,
   );
@@ -257,7 +279,7 @@ export function onlineCrashTestSuite(test: TimedTestFunction, options: OnlineCra
         const children = [offlineOne, offlineTwo].map((offline) =>
           startSync({ onlineStore: description, offlineStore: offline, source: project.source, graceMs: 1_000, batchRows: 250 }),
         );
-        const outcomes = await Promise.all(children.map((child) => child.exited));
+        const outcomes = await within(Promise.all(children.map((child) => child.exited)), STEP_MS, "two racing sync children finishing");
         for (const outcome of outcomes) {
           assert.ok(outcome.code === 0 || (outcome.code === 1 && /^failed \{"name":"OnlineSyncError"/m.test(outcome.stdout)), `a sync finishes or fails clearly: ${describeOutcome(outcome)} ${outcome.stdout}`);
         }

@@ -89,3 +89,16 @@ export function killTimes(random: () => number, count: number, span: number): nu
 export function sleep(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
+
+/**
+ * `promise`, or a rejection naming `what` once `milliseconds` pass without it settling: a step
+ * that hangs (a commit that never settles, a child that never exits) fails its test with a clear
+ * message instead of stalling it until Jest's timeout, or forever.
+ */
+export function within<T>(promise: Promise<T>, milliseconds: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${milliseconds / 1000} s`)), milliseconds);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
