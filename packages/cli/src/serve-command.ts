@@ -26,7 +26,11 @@ export const SERVE_FLAGS: readonly FlagDescriptor[] = [
 
 /** Runs a feature server until the command's signal (SIGINT, SIGTERM), then closes it gracefully; resolves to 0. */
 export async function runServer(context: CommandContext, mode: "serve" | "ui"): Promise<number> {
-  const { createFeatureServer, closeGracefully } = await import("@mlforge/server");
+  // An optional peer: the CLI stays light (no Fastify) for users who only build.
+  const { createFeatureServer, closeGracefully } = await import("@mlforge/server").catch((error: unknown) => {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND" && (error as { code?: string }).code !== "MODULE_NOT_FOUND") throw error;
+    throw new UsageError(`mlforge ${mode} needs @mlforge/server. Install it (npm install @mlforge/server) and run again.`);
+  });
   const { definitions, arguments: args } = context;
   const token = args.token ?? process.env.MLFORGE_SERVER_TOKEN;
   const host = args.host ?? "127.0.0.1";
