@@ -29,9 +29,8 @@ async function files(store: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(store, path.join(entry.parentPath, entry.name)).split(path.sep).join("/"));
 }
 
-// A slow tier: with MLFORGE_SLOW_TESTS=0 (.ci/run's second Node version) its tests are reported as skipped.
+// A slow tier: with MLFORGE_SLOW_TESTS=0 (.ci/run's second Node version) Jest reports its tests as skipped.
 const slowTiers = process.env.MLFORGE_SLOW_TESTS !== "0";
-if (!slowTiers) console.log("MLFORGE_SLOW_TESTS=0: skipping the crash and concurrency tests of this file");
 
 crashTestSuite(slowTiers ? test : test.skip, {
   seed: Number(process.env.MLFORGE_CRASH_SEED ?? 7),
