@@ -203,8 +203,8 @@ if (selected("online-read") || selected("online-sync")) {
 
 const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? "unknown", memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
 const stamp = new Date().toISOString();
-// `--only online` alone, at the default sizes, is the full online part: results/online.*.
-const onlineOnly = !values.quick && only !== undefined && only.length === 1 && only[0] === "online" && [values.sizes, values.runs, values.entities, values["sync-entities"], values.calls].every((value) => value === undefined);
+// `--only online` (not quick) is a run of the online part alone: results/online.*, the flags in its title.
+const onlineOnly = !values.quick && only !== undefined && only.length === 1 && only[0] === "online";
 const name = values.quick ? "quick" : onlineOnly ? "online" : narrowed ? "custom" : "full";
 const load = os.loadavg().map((value) => value.toFixed(1)).join(", ");
 const ms = (value: number) => (value < 10 ? value.toFixed(3) : value.toFixed(1));
@@ -244,7 +244,7 @@ const onlineTables = [
       ]),
 ];
 const table = [
-  `# mlforge benchmark (${values.quick ? "quick" : narrowed && !onlineOnly ? `custom: ${process.argv.slice(2).join(" ")}` : name})`,
+  `# mlforge benchmark (${values.quick ? "quick" : narrowed ? `${name}: ${process.argv.slice(2).join(" ")}` : name})`,
   "",
   `${stamp}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GiB, Node ${machine.node}; load average at the end ${load}; median of ${runs} alternating runs, each in a fresh process; peak memory is the largest maxRSS.`,
   "",

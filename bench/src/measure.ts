@@ -9,7 +9,11 @@ if (run === undefined) {
   process.stderr.write(`Unknown case '${name}'. Cases: ${Object.keys(cases).join(", ")}.\n`);
   process.exit(2);
 }
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const figures = await run(JSON.parse(json ?? "{}"));
 const ms = performance.now() - started;
-process.stdout.write(`${JSON.stringify({ ms, peakRssMb: process.resourceUsage().maxRSS / 1024, ...(typeof figures === "object" && figures !== null ? figures : {}) })}\n`);
+// CPU time (user + system) of the case in this process: less sensitive than wall time to other load on the machine.
+const cpu = process.cpuUsage(cpuBefore);
+const cpuMs = (cpu.user + cpu.system) / 1000;
+process.stdout.write(`${JSON.stringify({ ms, cpuMs, peakRssMb: process.resourceUsage().maxRSS / 1024, ...(typeof figures === "object" && figures !== null ? figures : {}) })}\n`);

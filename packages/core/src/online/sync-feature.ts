@@ -1,3 +1,4 @@
+import type { JS } from "@duckdb/node-api";
 import type { Column, Engine } from "../engine";
 import { FeatureDefinitionError, MlforgeError, StoreAccessError } from "../errors";
 import { errorMessage } from "../errors/error-message";
@@ -110,6 +111,7 @@ function rowsQuery(build: StoredBuild): string {
 async function writeRows(build: StoredBuild, encoder: KeyEncoder, values: readonly Column[], namespace: string, context: SyncContext): Promise<number> {
   const { store } = context;
   let rows = 0;
+  const names = values.map((item) => item.name);
   let pending: Promise<void> | undefined;
   try {
     for await (const batch of context.engine.batches(rowsQuery(build), toJavaScript, context.batchRows)) {
@@ -117,7 +119,10 @@ async function writeRows(build: StoredBuild, encoder: KeyEncoder, values: readon
       const entries: Array<[string, string]> = [];
       for (const row of batch) {
         const key = encoder.encodeRow(row);
-        if (key !== undefined) entries.push([key, encodeValues(values.map((item) => row[item.name]))]);
+        if (key === undefined) continue;
+        const rowValues = new Array<JS | null | undefined>(names.length);
+        for (let index = 0; index < names.length; index++) rowValues[index] = row[names[index]!];
+        entries.push([key, encodeValues(rowValues)]);
       }
       await pending;
       pending = storeCall(store, "write rows", () => store.put(namespace, entries));
