@@ -48,6 +48,8 @@ const offlineSelected = ["build", "s3", "training"].some(selected);
 
 interface Measurement {
   ms: number;
+  /** User + system CPU time of the case in its process. */
+  cpuMs?: number;
   peakRssMb: number;
   /** Figures of the online read cases. */
   reads?: ReadResult[];
@@ -186,12 +188,15 @@ if (selected("online-read") || selected("online-sync")) {
         }
         await admin.flushAll();
         const medians = Object.fromEntries(
-          cases.map((name) => [name, { ms: median(samples[name]!.map((sample) => sample.ms)), peakRssMb: Math.max(...samples[name]!.map((sample) => sample.peakRssMb)) }]),
+          cases.map((name) => [
+            name,
+            { ms: median(samples[name]!.map((sample) => sample.ms)), cpuMs: median(samples[name]!.map((sample) => sample.cpuMs ?? Number.NaN)), peakRssMb: Math.max(...samples[name]!.map((sample) => sample.peakRssMb)) },
+          ]),
         );
         const ratio = medians["online-sync-mlforge"]!.ms / medians["online-sync-raw"]!.ms;
         syncs.push({ entities: count, medians, ratio });
         process.stderr.write(
-          `online sync @ ${count.toLocaleString("en-US")} entities: ${cases.map((name) => `${name} ${medians[name]!.ms.toFixed(0)} ms / ${medians[name]!.peakRssMb.toFixed(0)} MB`).join(", ")} → ${ratio.toFixed(3)}×\n`,
+          `online sync @ ${count.toLocaleString("en-US")} entities: ${cases.map((name) => `${name} ${medians[name]!.ms.toFixed(0)} ms (CPU ${medians[name]!.cpuMs!.toFixed(0)} ms) / ${medians[name]!.peakRssMb.toFixed(0)} MB`).join(", ")} → ${ratio.toFixed(3)}×\n`,
         );
       }
     }
@@ -233,12 +238,12 @@ const onlineTables = [
         "",
         `\`defs.syncOnline({ force: true })\` of one feature (user_id plus 10 value columns) into an empty Redis, against raw DuckDB streaming the same Parquet plus node-redis pipelined HSETs into one hash (the same layout and bytes). Median of ${runs} alternating runs, each in a fresh process.`,
         "",
-        "| entities | mlforge | raw | ratio | mlforge entities/s | mlforge peak | raw peak | peak difference |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| entities | mlforge | raw | ratio | mlforge entities/s | mlforge CPU | raw CPU | CPU ratio | mlforge peak | raw peak | peak difference |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ...syncs.map((row) => {
           const ours = row.medians["online-sync-mlforge"]!;
           const theirs = row.medians["online-sync-raw"]!;
-          return `| ${row.entities.toLocaleString("en-US")} | ${ours.ms.toFixed(0)} ms | ${theirs.ms.toFixed(0)} ms | ${row.ratio.toFixed(3)}× | ${Math.round(row.entities / (ours.ms / 1000)).toLocaleString("en-US")} | ${ours.peakRssMb.toFixed(0)} MB | ${theirs.peakRssMb.toFixed(0)} MB | ${(ours.peakRssMb - theirs.peakRssMb).toFixed(0)} MB |`;
+          return `| ${row.entities.toLocaleString("en-US")} | ${ours.ms.toFixed(0)} ms | ${theirs.ms.toFixed(0)} ms | ${row.ratio.toFixed(3)}× | ${Math.round(row.entities / (ours.ms / 1000)).toLocaleString("en-US")} | ${ours.cpuMs!.toFixed(0)} ms | ${theirs.cpuMs!.toFixed(0)} ms | ${(ours.cpuMs! / theirs.cpuMs!).toFixed(3)}× | ${ours.peakRssMb.toFixed(0)} MB | ${theirs.peakRssMb.toFixed(0)} MB | ${(ours.peakRssMb - theirs.peakRssMb).toFixed(0)} MB |`;
         }),
         "",
       ]),
