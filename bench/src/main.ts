@@ -42,7 +42,9 @@ const syncCounts = (values["sync-entities"] ?? (values.quick ? "50000" : "100000
 /** Measured calls per side, store and batch size of the read comparisons (after warm-up). */
 const readCalls = Number(values.calls ?? (values.quick ? 2_000 : 20_000));
 /** Entities the read features hold. */
-const readEntities = values.quick ? 20_000 : 100_000;
+const readEntities = values.quick ? 10_000 : 100_000;
+/** Warm-up calls per side before the measured ones: a tenth of them, at least 1,000 (500 in --quick, which CI runs). */
+const readWarmup = values.quick ? 500 : Math.max(1_000, Math.ceil(readCalls / 10));
 const selected = (kind: string) => only === undefined || only.some((prefix) => kind.startsWith(prefix));
 const offlineSelected = ["build", "s3", "training"].some(selected);
 
@@ -159,7 +161,7 @@ if (selected("online-read") || selected("online-sync")) {
         const out = path.join(os.tmpdir(), `mlforge-bench-${process.pid}-${name}`);
         await clean(out);
         await admin.flushAll();
-        const measured = await measure(name, { redisUrl: redis.url, values: data, store, out, calls: readCalls, entities: readEntities });
+        const measured = await measure(name, { redisUrl: redis.url, values: data, store, out, calls: readCalls, entities: readEntities, warmup: readWarmup });
         await clean(out);
         for (const read of measured.reads!) {
           reads.push(read);

@@ -24,6 +24,8 @@ export interface OnlineCaseOptions {
   calls?: number;
   /** Read cases: entities in `values`. */
   entities?: number;
+  /** Read cases: warm-up calls per side and batch size. */
+  warmup?: number;
 }
 
 /** Prefix of every Redis key RedisOnlineStore writes (its default), used by the raw side for the same layout. */
@@ -237,8 +239,8 @@ async function read(options: OnlineCaseOptions, kind: "redis" | "local"): Promis
         }
       };
       const blockSize = Math.min(1000, Math.max(100, Math.floor(calls / 20)));
-      // Warm-up: a tenth of the calls (at least a thousand) of each side, alternating.
-      for (let warm = 0; warm < Math.max(1000, calls / 10); warm += blockSize) {
+      // Warm-up of each side, alternating.
+      for (let warm = 0; warm < (options.warmup ?? Math.max(1000, calls / 10)); warm += blockSize) {
         await mlforgeBlock(blockSize, undefined);
         await rawBlock(blockSize, undefined);
       }
