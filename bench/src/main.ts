@@ -1,6 +1,8 @@
-// pnpm bench [--quick] [--sizes 1000000,10000000] [--entities 100000,1000000] [--runs 5] [--only build,s3,training,rolling,checks]
-// Measures mlforge against raw DuckDB baselines in the same run, alternating the two, each run in
-// a fresh process; reports medians, ratios and peak memory to bench/results/.
+// pnpm bench [--quick] [--sizes 1000000,10000000] [--entities 100000,1000000] [--runs 5] [--only build,s3,training,rolling,checks,online-read,online-sync]
+//            [--sync-entities 1000000,10000000] [--calls 20000]
+// Measures mlforge against raw baselines (DuckDB; node-redis and lmdb for the online cases) in the
+// same run, alternating the two, each run in a fresh process; reports medians, ratios and peak
+// memory (online reads: p50 and p99 latency) to bench/results/.
 import { execFile } from "node:child_process";
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -8,8 +10,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { generateTransactions } from "@mlforge/example/generate-transactions";
+import { startRedis } from "@mlforge/redis-test-server";
 import { startS3Server } from "@mlforge/s3-test-server";
+import { createClient } from "redis";
 import { clean, writeEntities } from "./cases";
+import { writeOnlineValues, type ReadResult } from "./online";
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -22,18 +27,34 @@ const { values } = parseArgs({
     runs: { type: "string" },
     entities: { type: "string" },
     only: { type: "string" },
+    "sync-entities": { type: "string" },
+    calls: { type: "string" },
   },
 });
 const sizes = (values.sizes ?? (values.quick ? "200000,1000000" : "1000000,10000000,30000000")).split(",").map(Number);
 const runs = Number(values.runs ?? 3);
 const only = values.only?.split(",");
 // A run with the default settings is "full"; one narrowed by flags is kept apart as "custom".
-const narrowed = [values.sizes, values.runs, values.entities, values.only].some((value) => value !== undefined);
+const narrowed = [values.sizes, values.runs, values.entities, values.only, values["sync-entities"], values.calls].some((value) => value !== undefined);
 const entityCounts = (values.entities ?? (values.quick ? "100000" : "100000,1000000,5000000")).split(",").map(Number);
+/** Entities synced into Redis per sync comparison. */
+const syncCounts = (values["sync-entities"] ?? (values.quick ? "50000" : "1000000,10000000")).split(",").map(Number);
+/** Measured calls per side, store and batch size of the read comparisons (after warm-up). */
+const readCalls = Number(values.calls ?? (values.quick ? 2_000 : 20_000));
+/** Entities the read features hold. */
+const readEntities = values.quick ? 10_000 : 100_000;
+/** Warm-up calls per side before the measured ones: a tenth of them, at least 1,000 (500 in --quick, which CI runs). */
+const readWarmup = values.quick ? 500 : Math.max(1_000, Math.ceil(readCalls / 10));
+const selected = (kind: string) => only === undefined || only.some((prefix) => kind.startsWith(prefix));
+const offlineSelected = ["build", "s3", "training"].some(selected);
 
 interface Measurement {
   ms: number;
+  /** User + system CPU time of the case in its process. */
+  cpuMs?: number;
   peakRssMb: number;
+  /** Figures of the online read cases. */
+  reads?: ReadResult[];
 }
 
 /** A comparison: mlforge's case against its baseline(s), at one size. */
@@ -52,7 +73,7 @@ const median = (numbers: number[]) => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-async function measure(name: string, options: Record<string, unknown>): Promise<Measurement> {
+async function measure(name: string, options: object): Promise<Measurement> {
   const { stdout } = await run(process.execPath, ["--import", "tsx", path.join(here, "measure.ts"), name, JSON.stringify(options)], {
     cwd: benchRoot,
     maxBuffer: 16 * 1024 * 1024,
@@ -71,12 +92,12 @@ async function dataset(rows: number): Promise<string> {
   return file;
 }
 
-const s3 = await startS3Server(["bench"]);
 let runNumber = 0;
 
 const results: Array<Row & { medians: Record<string, Measurement>; ratio: number; fastestBaseline: string }> = [];
 
-for (const rows of sizes) {
+const s3 = offlineSelected ? await startS3Server(["bench"]) : undefined;
+for (const rows of offlineSelected ? sizes : []) {
   const data = await dataset(rows);
   const store = path.join(benchRoot, "data", `store-${rows}`);
   await measure("prepare-store", { data, store });
@@ -108,7 +129,7 @@ for (const rows of sizes) {
         const out = path.join(os.tmpdir(), `mlforge-bench-${process.pid}-${name}`);
         await clean(out);
         const entities = comparison.entities === undefined ? undefined : entityFiles.get(comparison.entities);
-        samples[name]!.push(await measure(name, { data, out, store, entities, s3: { endpoint: s3.endpoint, bucket: "bench", prefix: `run-${runNumber++}` } }));
+        samples[name]!.push(await measure(name, { data, out, store, entities, s3: { endpoint: s3!.endpoint, bucket: "bench", prefix: `run-${runNumber++}` } }));
         await clean(out);
       }
     }
@@ -124,15 +145,125 @@ for (const rows of sizes) {
   }
 }
 
-await s3.close();
+await s3?.close();
+
+/** One sync comparison: mlforge and raw at one entity count. */
+interface SyncRow {
+  entities: number;
+  medians: Record<string, Measurement>;
+  ratio: number;
+}
+const reads: ReadResult[] = [];
+const syncs: SyncRow[] = [];
+if (selected("online-read") || selected("online-sync")) {
+  const redis = await startRedis();
+  const admin = createClient({ url: redis.url });
+  await admin.connect();
+  try {
+    if (selected("online-read")) {
+      const data = path.join(benchRoot, "data", `online-values-${readEntities}.parquet`);
+      await writeOnlineValues(readEntities, data);
+      const store = path.join(benchRoot, "data", `online-read-store-${readEntities}`);
+      await measure("online-prepare-read", { values: data, store });
+      for (const name of ["online-read-redis", "online-read-local"]) {
+        const out = path.join(os.tmpdir(), `mlforge-bench-${process.pid}-${name}`);
+        await clean(out);
+        await admin.flushAll();
+        const measured = await measure(name, { redisUrl: redis.url, values: data, store, out, calls: readCalls, entities: readEntities, warmup: readWarmup });
+        await clean(out);
+        for (const read of measured.reads!) {
+          reads.push(read);
+          process.stderr.write(
+            `online read (${read.store}), ${read.batch} entities x 50 columns: mlforge p50 ${read.mlforge.p50.toFixed(3)} / p99 ${read.mlforge.p99.toFixed(3)} ms, ` +
+              `raw p50 ${read.raw.p50.toFixed(3)} / p99 ${read.raw.p99.toFixed(3)} ms → p99 ${(read.mlforge.p99 / read.raw.p99).toFixed(3)}×\n`,
+          );
+        }
+      }
+    }
+    if (selected("online-sync")) {
+      for (const count of syncCounts) {
+        const data = path.join(benchRoot, "data", `online-values-${count}.parquet`);
+        if (!(await stat(data).catch(() => undefined))) process.stderr.write(`generating ${count.toLocaleString("en-US")} online entities…\n`);
+        await writeOnlineValues(count, data);
+        const store = path.join(benchRoot, "data", `online-sync-store-${count}`);
+        await measure("online-prepare-sync", { values: data, store });
+        const cases = ["online-sync-raw", "online-sync-mlforge"];
+        const samples: Record<string, Measurement[]> = Object.fromEntries(cases.map((name) => [name, []]));
+        for (let index = 0; index < runs; index++) {
+          for (const name of index % 2 === 0 ? cases : [...cases].reverse()) {
+            // Each run writes into an empty Redis: neither side pays for the other's hash.
+            await admin.flushAll();
+            samples[name]!.push(await measure(name, { redisUrl: redis.url, values: data, store, out: os.tmpdir() }));
+          }
+        }
+        await admin.flushAll();
+        const medians = Object.fromEntries(
+          cases.map((name) => [
+            name,
+            { ms: median(samples[name]!.map((sample) => sample.ms)), cpuMs: median(samples[name]!.map((sample) => sample.cpuMs ?? Number.NaN)), peakRssMb: Math.max(...samples[name]!.map((sample) => sample.peakRssMb)) },
+          ]),
+        );
+        const ratio = medians["online-sync-mlforge"]!.ms / medians["online-sync-raw"]!.ms;
+        syncs.push({ entities: count, medians, ratio });
+        process.stderr.write(
+          `online sync @ ${count.toLocaleString("en-US")} entities: ${cases.map((name) => `${name} ${medians[name]!.ms.toFixed(0)} ms (CPU ${medians[name]!.cpuMs!.toFixed(0)} ms) / ${medians[name]!.peakRssMb.toFixed(0)} MB`).join(", ")} → ${ratio.toFixed(3)}×\n`,
+        );
+      }
+    }
+  } finally {
+    await admin.close();
+    await redis.stop();
+  }
+}
 
 const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? "unknown", memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
 const stamp = new Date().toISOString();
+// `--only online` (not quick) is a run of the online part alone: results/online.*, the flags in its title.
+const onlineOnly = !values.quick && only !== undefined && only.length === 1 && only[0] === "online";
+const name = values.quick ? "quick" : onlineOnly ? "online" : narrowed ? "custom" : "full";
+const load = os.loadavg().map((value) => value.toFixed(1)).join(", ");
+const ms = (value: number) => (value < 10 ? value.toFixed(3) : value.toFixed(1));
+const onlineTables = [
+  ...(reads.length === 0
+    ? []
+    : [
+        "## Online reads",
+        "",
+        `\`getOnlineFeatures\` for 5 features × 10 columns (${readEntities.toLocaleString("en-US")} entities stored) against the raw calls fetching the same stored bytes in one round trip: ` +
+          `node-redis HMGETs issued in one tick (Redis), lmdb \`get\`s (LocalOnlineStore). ${readCalls.toLocaleString("en-US")} calls per side after warm-up, in one process, alternating blocks; latencies in ms.`,
+        "",
+        "| store | entities per call | mlforge p50 | raw p50 | p50 ratio | mlforge p99 | raw p99 | p99 ratio | mlforge mean | raw mean |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ...reads.map(
+          (read) =>
+            `| ${read.store === "redis" ? "Redis (node-redis)" : "LocalOnlineStore (lmdb)"} | ${read.batch} | ${ms(read.mlforge.p50)} | ${ms(read.raw.p50)} | ${(read.mlforge.p50 / read.raw.p50).toFixed(2)}× | ` +
+            `${ms(read.mlforge.p99)} | ${ms(read.raw.p99)} | ${(read.mlforge.p99 / read.raw.p99).toFixed(2)}× | ${ms(read.mlforge.mean)} | ${ms(read.raw.mean)} |`,
+        ),
+        "",
+      ]),
+  ...(syncs.length === 0
+    ? []
+    : [
+        "## Online sync into Redis",
+        "",
+        `\`defs.syncOnline({ force: true })\` of one feature (user_id plus 10 value columns) into an empty Redis, against raw DuckDB streaming the same Parquet plus node-redis pipelined HSETs into one hash (the same layout and bytes). Median of ${runs} alternating runs, each in a fresh process.`,
+        "",
+        "| entities | mlforge | raw | ratio | mlforge entities/s | mlforge CPU | raw CPU | CPU ratio | mlforge peak | raw peak | peak difference |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ...syncs.map((row) => {
+          const ours = row.medians["online-sync-mlforge"]!;
+          const theirs = row.medians["online-sync-raw"]!;
+          return `| ${row.entities.toLocaleString("en-US")} | ${ours.ms.toFixed(0)} ms | ${theirs.ms.toFixed(0)} ms | ${row.ratio.toFixed(3)}× | ${Math.round(row.entities / (ours.ms / 1000)).toLocaleString("en-US")} | ${ours.cpuMs!.toFixed(0)} ms | ${theirs.cpuMs!.toFixed(0)} ms | ${(ours.cpuMs! / theirs.cpuMs!).toFixed(3)}× | ${ours.peakRssMb.toFixed(0)} MB | ${theirs.peakRssMb.toFixed(0)} MB | ${(ours.peakRssMb - theirs.peakRssMb).toFixed(0)} MB |`;
+        }),
+        "",
+      ]),
+];
 const table = [
-  `# mlforge benchmark (${values.quick ? "quick" : narrowed ? `custom: ${process.argv.slice(2).join(" ")}` : "full"})`,
+  `# mlforge benchmark (${values.quick ? "quick" : narrowed ? `${name}: ${process.argv.slice(2).join(" ")}` : name})`,
   "",
-  `${stamp}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GiB, Node ${machine.node}; median of ${runs} alternating runs, each in a fresh process; peak memory is the largest maxRSS.`,
+  `${stamp}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GiB, Node ${machine.node}; load average at the end ${load}; median of ${runs} alternating runs, each in a fresh process; peak memory is the largest maxRSS.`,
   "",
+  ...(results.length === 0 ? [] : [
   "| comparison | transactions | mlforge | baselines (fastest first) | ratio to fastest | mlforge peak | fastest baseline peak | peak difference |",
   "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
   ...results.map((row) => {
@@ -141,10 +272,10 @@ const table = [
     const baselines = [...row.baselines].sort((a, b) => row.medians[a]!.ms - row.medians[b]!.ms).map((name) => `${name} ${row.medians[name]!.ms.toFixed(0)} ms`);
     return `| ${row.name} | ${row.rows.toLocaleString("en-US")} | ${ours.ms.toFixed(0)} ms | ${baselines.join(", ")} | ${row.ratio.toFixed(3)}× | ${ours.peakRssMb.toFixed(0)} MB | ${theirs.peakRssMb.toFixed(0)} MB | ${(ours.peakRssMb - theirs.peakRssMb).toFixed(0)} MB |`;
   }),
-  "",
+  ""]),
+  ...onlineTables,
 ].join("\n");
 await mkdir(path.join(benchRoot, "results"), { recursive: true });
-const name = values.quick ? "quick" : narrowed ? "custom" : "full";
 await writeFile(path.join(benchRoot, "results", `${name}.md`), table);
-await writeFile(path.join(benchRoot, "results", `${name}.json`), `${JSON.stringify({ stamp, machine, runs, results }, null, 2)}\n`);
+await writeFile(path.join(benchRoot, "results", `${name}.json`), `${JSON.stringify({ stamp, machine, loadAverage: os.loadavg(), runs, results, online: { readCalls, readEntities, reads, syncs } }, null, 2)}\n`);
 process.stdout.write(table);

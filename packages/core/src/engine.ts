@@ -91,7 +91,7 @@ export class Engine {
     for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
       for (const values of chunk.convertRows(converter)) {
         const row: Record<string, T | null> = {};
-        for (const [index, name] of names.entries()) row[name] = values[index] ?? null;
+        for (let index = 0; index < names.length; index++) row[names[index]!] = values[index] ?? null;
         batch.push(row);
         if (batch.length === batchRows) {
           yield batch;

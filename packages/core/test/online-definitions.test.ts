@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Definitions, feature, FeatureDefinitionError, OnlineSyncError } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
 import { MemoryOnlineStoreDouble } from "./support/memory-online-store";
@@ -45,4 +48,23 @@ test("a feature that was never built fails the sync with OnlineSyncError carryin
   expect(result.failed.map((entry) => entry.name)).toEqual(["users"]);
   expect(result.failed[0]!.error?.message).toMatch(/not been built/);
   expect((error as Error).message).toMatch(/1 of 1 features failed to sync.*readers keep the previous build/s);
+});
+
+test("columns named like Object.prototype members come back as own properties of plain rows", async () => {
+  const directory = await mkdtemp(path.join(tmpdir(), "mlforge-online-names-"));
+  try {
+    const source = path.join(directory, "users.csv");
+    await writeFile(source, "user_id,toString,constructor,spend\nu1,a,b,1.5\n");
+    const named = feature({ name: "named", keys: ["user_id"], source }, (relation) => `SELECT * FROM ${relation}`);
+    const defs = new Definitions({ name: "online", features: [named], offlineStore: new LocalStore(path.join(directory, "store")), onlineStore: new MemoryOnlineStoreDouble() });
+    await defs.build();
+    await defs.syncOnline();
+    const [row, missing] = await defs.getOnlineFeatures({ features: ["named"], entities: [{ user_id: "u1" }, { user_id: "u2" }] });
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+    expect(Object.entries(row!)).toEqual([["user_id", "u1"], ["toString", "a"], ["constructor", "b"], ["spend", 1.5]]);
+    expect(Object.entries(missing!)).toEqual([["user_id", "u2"], ["toString", null], ["constructor", null], ["spend", null]]);
+    await defs.close();
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
 });

@@ -16,6 +16,17 @@ import { decodeValues } from "./value-codec";
 /** Pointers younger than this are used without looking them up. */
 const FRESH_MS = 1_000;
 
+/**
+ * Sets an own enumerable, writable property of a fresh row object. Plain assignment does that for
+ * any name `Object.prototype` lacks, and is about ten times faster than `Object.defineProperty`
+ * (which matters at 50 columns × 100 entities per read); `__proto__`, or a name such as
+ * `toString` that a frozen prototype would refuse to shadow, takes `defineProperty`.
+ */
+function setColumn(output: Record<string, unknown>, name: string, value: unknown): void {
+  if (name in Object.prototype) Object.defineProperty(output, name, { value, enumerable: true, writable: true, configurable: true });
+  else output[name] = value;
+}
+
 /** Options of one sync run, checked by `Definitions`. */
 export interface SyncRun {
   features: readonly Feature[];
@@ -246,7 +257,7 @@ export class OnlineServing {
   ): Record<string, unknown>[] {
     return entities.map((entity, row) => {
       const output: Record<string, unknown> = {};
-      for (const [name, value] of Object.entries(entity)) Object.defineProperty(output, name, { value, enumerable: true, writable: true, configurable: true });
+      for (const [name, value] of Object.entries(entity)) setColumn(output, name, value);
       for (const [index, plan] of plans.entries()) {
         const text = values[index]?.[row];
         let decoded: JS[] | undefined = text === undefined ? undefined : decodeValues(text);
@@ -255,9 +266,7 @@ export class OnlineServing {
           const time = decoded[plan.timestampIndex];
           if (time instanceof Date && now - time.getTime() > ttl) decoded = undefined;
         }
-        for (const [name, position] of plan.outputs) {
-          Object.defineProperty(output, name, { value: decoded === undefined ? null : (decoded[position] ?? null), enumerable: true, writable: true, configurable: true });
-        }
+        for (const [name, position] of plan.outputs) setColumn(output, name, decoded === undefined ? null : (decoded[position] ?? null));
       }
       return output;
     });

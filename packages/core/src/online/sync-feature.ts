@@ -1,3 +1,4 @@
+import type { JS } from "@duckdb/node-api";
 import type { Column, Engine } from "../engine";
 import { FeatureDefinitionError, MlforgeError, StoreAccessError } from "../errors";
 import { errorMessage } from "../errors/error-message";
@@ -103,19 +104,37 @@ function rowsQuery(build: StoredBuild): string {
   return `SELECT ${build.schema.map((item) => quoteIdentifier(item.name)).join(", ")} FROM read_parquet(${quotePath(build.path)}, file_row_number = true) WHERE ${where}${latest}`;
 }
 
-/** Writes the build's rows into `namespace`; returns how many. */
+/**
+ * Writes the build's rows into `namespace`; returns how many. One batch's `put` stays in flight
+ * while DuckDB streams and encodes the next, so the store's round trips overlap the encoding; puts
+ * are issued in order, and at most one is pending, so memory holds two batches at most.
+ */
 async function writeRows(build: StoredBuild, encoder: KeyEncoder, values: readonly Column[], namespace: string, context: SyncContext): Promise<number> {
   const { store } = context;
   let rows = 0;
-  for await (const batch of context.engine.batches(rowsQuery(build), toJavaScript, context.batchRows)) {
-    context.signal?.throwIfAborted();
-    const entries: Array<[string, string]> = [];
-    for (const row of batch) {
-      const key = encoder.encodeRow(row);
-      if (key !== undefined) entries.push([key, encodeValues(values.map((item) => row[item.name]))]);
+  const names = values.map((item) => item.name);
+  let pending: Promise<void> | undefined;
+  try {
+    for await (const batch of context.engine.batches(rowsQuery(build), toJavaScript, context.batchRows)) {
+      context.signal?.throwIfAborted();
+      const entries: Array<[string, string]> = [];
+      for (const row of batch) {
+        const key = encoder.encodeRow(row);
+        if (key === undefined) continue;
+        const rowValues = new Array<JS | null | undefined>(names.length);
+        for (let index = 0; index < names.length; index++) rowValues[index] = row[names[index]!];
+        entries.push([key, encodeValues(rowValues)]);
+      }
+      await pending;
+      pending = storeCall(store, "write rows", () => store.put(namespace, entries));
+      // Handled below (awaited next turn or in finally): never an unhandled rejection meanwhile.
+      pending.catch(() => undefined);
+      rows += entries.length;
     }
-    await storeCall(store, "write rows", () => store.put(namespace, entries));
-    rows += entries.length;
+    await pending;
+  } finally {
+    // On failure, let the last put settle before the caller removes the namespace.
+    await pending?.catch(() => undefined);
   }
   return rows;
 }

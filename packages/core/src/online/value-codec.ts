@@ -49,5 +49,11 @@ export function encodeValues(values: ReadonlyArray<JS | undefined>): string {
 
 /** The values `encodeValues` wrote. */
 export function decodeValues(text: string): JS[] {
-  return (JSON.parse(text) as Encoded[]).map(decode);
+  // In place: the array is fresh from JSON.parse, and most values (numbers, strings) decode to themselves.
+  const values = JSON.parse(text) as Array<Encoded | JS>;
+  for (let index = 0; index < values.length; index++) {
+    const value = values[index];
+    if (typeof value === "object" && value !== null) values[index] = decode(value as Encoded);
+  }
+  return values as JS[];
 }
