@@ -50,13 +50,26 @@ export async function readPointer(store: OnlineStore, feature: string): Promise<
  * (a sync under way), and the previous one while its grace period runs. This is how a killed
  * sync's half-written namespace, and a previous build whose syncing process exited before its
  * grace period ended, are removed by the next sync.
+ *
+ * Nothing is removed while the current pointer is younger than its grace period (unless
+ * `heldForGrace`: the caller knows the pointer has been the current one for that long). Why:
+ * `put` is not compare-and-swap, so when two syncs race, one's pointer can be current for a
+ * moment and then be overwritten by the other's, whose `previous` names the build *it* read
+ * (sync B reads build 0, A switches to build A, B switches to build B with `previous` 0; or A
+ * replaces 0 with A and B replaces A with B, `previous` A). The build in between (A, resp. 0) was
+ * current moments ago, readers hold it in their cached pointer (read without a look-up for up to
+ * a second), yet it is neither current nor `previous`: deleting it as "never current" at once is
+ * what gave readers an all-null answer. Every namespace older than the current pointer stopped
+ * being current when that pointer was written, so once the pointer is `graceMs` old they are
+ * all past their grace period.
  */
-async function removeStaleNamespaces(store: OnlineStore, feature: string, current: OnlinePointer | undefined, keep: ReadonlySet<string> = new Set()): Promise<void> {
-  const namespaces = await storeCall(store, "list namespaces", () => store.listNamespaces(namespacePrefix(feature)));
+async function removeStaleNamespaces(store: OnlineStore, feature: string, current: OnlinePointer | undefined, heldForGrace = false): Promise<void> {
   const now = Date.now();
+  if (!heldForGrace && current !== undefined && now < Date.parse(current.syncedAt) + current.graceMs) return;
+  const namespaces = await storeCall(store, "list namespaces", () => store.listNamespaces(namespacePrefix(feature)));
   for (const namespace of namespaces) {
     const syncId = syncIdOf(feature, namespace);
-    if (syncId === undefined || namespace === current?.namespace || keep.has(namespace)) continue;
+    if (syncId === undefined || namespace === current?.namespace) continue;
     if (current !== undefined && syncId > current.syncId) continue;
     if (namespace === current?.previous && now < Date.parse(current.previousUntil ?? "")) continue;
     await storeCall(store, "delete a namespace", () => store.deleteNamespace(namespace));
@@ -246,7 +259,16 @@ async function switchTo(feature: string, context: SyncContext, pointer: OnlinePo
       if (context.graceMs <= 0) await removePrevious();
       else context.later(context.graceMs, removePrevious);
     }
-    await removeStaleNamespaces(store, feature, current, context.graceMs <= 0 ? new Set() : replaced);
+    if (context.graceMs <= 0) await removeStaleNamespaces(store, feature, current);
+    else {
+      // Stale namespaces only once this pointer has been current for the grace period (see
+      // removeStaleNamespaces). Only this sync writes its pointer, and not after this read-back:
+      // if the pointer still names this sync then, it has named it all along.
+      context.later(context.graceMs, async () => {
+        const now = await readPointer(store, feature);
+        if (now?.syncId === pointer.syncId) await removeStaleNamespaces(store, feature, now, true);
+      });
+    }
     return undefined;
   }
   return current;
