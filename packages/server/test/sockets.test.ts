@@ -85,7 +85,8 @@ function random(seed: number): () => number {
   };
 }
 
-test("a seeded fuzz of 2000 random and mutated bodies gets no 5xx but 503, and the server answers afterwards", async () => {
+// A slow tier: with MLFORGE_SLOW_TESTS=0 (.ci/run's second Node version) Jest reports it as skipped.
+(process.env.MLFORGE_SLOW_TESTS !== "0" ? test : test.skip)("a seeded fuzz of 2000 random and mutated bodies gets no 5xx but 503, and the server answers afterwards", async () => {
   const next = random(20240601);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const values: unknown[] = [null, true, 0, -1, 1.5, 2 ** 60, "u01", "", "x".repeat(300), [], {}, { a: 1 }, ["user_spend"], "__proto__", "9".repeat(40)];
