@@ -264,10 +264,19 @@ async function switchTo(feature: string, context: SyncContext, pointer: OnlinePo
       // Stale namespaces only once this pointer has been current for the grace period (see
       // removeStaleNamespaces). Only this sync writes its pointer, and not after this read-back:
       // if the pointer still names this sync then, it has named it all along.
-      context.later(context.graceMs, async () => {
+      const afterGrace = async (): Promise<void> => {
         const now = await readPointer(store, feature);
-        if (now?.syncId === pointer.syncId) await removeStaleNamespaces(store, feature, now, true);
-      });
+        if (now?.syncId === pointer.syncId) return removeStaleNamespaces(store, feature, now, true);
+        // An older concurrent sync's pointer landed after this one's read-back: the pointer went
+        // back, so no sync will ever name this namespace again. Remove it once the pointer that
+        // replaced it has been current for its grace period (readers may still hold this one).
+        if (now !== undefined && now.syncId < pointer.syncId) {
+          const wait = Date.parse(now.syncedAt) + now.graceMs - Date.now();
+          if (wait > 0) return context.later(wait, afterGrace);
+          await storeCall(store, "delete a namespace", () => store.deleteNamespace(pointer.namespace));
+        }
+      };
+      context.later(context.graceMs, afterGrace);
     }
     return undefined;
   }
