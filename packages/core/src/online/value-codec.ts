@@ -47,6 +47,11 @@ export function encodeValues(values: ReadonlyArray<JS | undefined>): string {
   return JSON.stringify(values.map(encode));
 }
 
+/** One value as `encodeValues` writes it inside its array: `encodeValues(values)` is `[` + the values' `encodeValue`s joined by `,` + `]`. */
+export function encodeValue(value: JS | undefined): string {
+  return JSON.stringify(encode(value));
+}
+
 /** The values `encodeValues` wrote. */
 export function decodeValues(text: string): JS[] {
   // In place: the array is fresh from JSON.parse, and most values (numbers, strings) decode to themselves.
