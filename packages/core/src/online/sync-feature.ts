@@ -140,22 +140,21 @@ function columnValues(chunk: DuckDBDataChunk, index: number, kind: Kind): unknow
   return kind === Kind.Other ? chunk.convertColumnValues(index, toJavaScript) : chunk.getColumnValues(index);
 }
 
-/** One value of `kind` exactly as `encodeValues` writes it (from `toJavaScript`'s value) inside its array. */
-function encodeCell(kind: Kind, value: unknown): string {
-  if (value === null || value === undefined) return "null";
+/**
+ * What `encodeValues` puts in its array for a value of `kind` (DuckDB's value for a primitive kind,
+ * `toJavaScript`'s otherwise): the value itself when JSON holds it as it is, so that
+ * `JSON.stringify` of a row of these gives exactly `encodeValues`' bytes.
+ */
+function cell(kind: Kind, value: unknown): unknown {
   switch (kind) {
     case Kind.Float:
-      return Number.isFinite(value) && !Object.is(value, -0) ? String(value) : encodeValue(value as number);
-    case Kind.Integer:
-      return String(value);
+      return value === null || (Number.isFinite(value) && !Object.is(value, -0)) ? value : encodeValue(value as number);
     case Kind.BigInt:
-      return (value as bigint) <= maxSafe && (value as bigint) >= -maxSafe ? String(value) : encodeValue(value as bigint);
-    case Kind.Varchar:
-      return JSON.stringify(value);
-    case Kind.Boolean:
-      return value ? "true" : "false";
-    default:
+      return value === null || ((value as bigint) <= maxSafe && (value as bigint) >= -maxSafe) ? (value === null ? null : Number(value)) : encodeValue(value as bigint);
+    case Kind.Other:
       return encodeValue(value as JS);
+    default:
+      return value;
   }
 }
 
@@ -197,15 +196,16 @@ async function writeRows(build: StoredBuild, encoder: KeyEncoder, values: readon
       const valueColumns = valueIndexes.map((index, at) => columnValues(chunk, index, valueKinds![at]!));
       const count = chunk.rowCount;
       const width = valueColumns.length;
+      const cells = new Array<unknown>(width);
       for (let row = 0; row < count; row++) {
         const key = encoder.encodeColumns(keyColumns, row);
         if (key !== undefined) {
-          let text = "[";
           for (let column = 0; column < width; column++) {
-            if (column > 0) text += ",";
-            text += encodeCell(valueKinds[column]!, valueColumns[column]![row]);
+            const kind = valueKinds[column]!;
+            const value = valueColumns[column]![row];
+            cells[column] = kind === Kind.Integer || kind === Kind.Varchar || kind === Kind.Boolean ? value : cell(kind, value);
           }
-          entries.push([key, text + "]"]);
+          entries.push([key, JSON.stringify(cells)]);
         }
         if (++batched === context.batchRows) {
           await flush();

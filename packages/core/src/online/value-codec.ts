@@ -47,9 +47,9 @@ export function encodeValues(values: ReadonlyArray<JS | undefined>): string {
   return JSON.stringify(values.map(encode));
 }
 
-/** One value as `encodeValues` writes it inside its array: `encodeValues(values)` is `[` + the values' `encodeValue`s joined by `,` + `]`. */
-export function encodeValue(value: JS | undefined): string {
-  return JSON.stringify(encode(value));
+/** What `encodeValues` puts in its array for `value` before `JSON.stringify`: `JSON.stringify` of an array of these is `encodeValues` of the values. */
+export function encodeValue(value: JS | undefined): unknown {
+  return encode(value);
 }
 
 /** The values `encodeValues` wrote. */
