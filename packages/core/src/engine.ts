@@ -1,4 +1,4 @@
-import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBValueConverter } from "@duckdb/node-api";
+import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBDataChunk, type DuckDBValueConverter } from "@duckdb/node-api";
 
 /** Settings of the DuckDB database that builds and reads features. */
 export interface EngineOptions {
@@ -100,6 +100,16 @@ export class Engine {
       }
     }
     if (batch.length > 0) yield batch;
+  }
+
+  /**
+   * Runs a query and yields DuckDB's result chunks (up to 2048 rows each) as they stream, for
+   * callers that read values by column index and type without a row object per row. Run nothing
+   * else on this engine until the iteration ends (a new query invalidates the stream).
+   */
+  async *chunks(sql: string): AsyncGenerator<DuckDBDataChunk> {
+    const result = await this.connection.stream(sql);
+    for (let chunk = await result.fetchChunk(); chunk !== null && chunk.rowCount > 0; chunk = await result.fetchChunk()) yield chunk;
   }
 
   /** Appends rows to an existing table through DuckDB's Appender, which `write` fills; flushed and closed after it. */

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Definitions, feature, FeatureDefinitionError, OnlineSyncError } from "@mlforge/core";
+import { Definitions, encodeValues, feature, FeatureDefinitionError, KeyEncoder, OnlineSyncError } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
 import { MemoryOnlineStoreDouble } from "./support/memory-online-store";
 
@@ -66,5 +66,46 @@ test("columns named like Object.prototype members come back as own properties of
     await defs.close();
   } finally {
     await rm(directory, { recursive: true, force: true });
+  }
+});
+
+test("a sync stores exactly encodeValues of the offline rows, for every primitive fast path and its edge values", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "mlforge-sync-bytes-"));
+  try {
+    const csv = path.join(dir, "n.csv");
+    await writeFile(csv, `n\n${Array.from({ length: 5000 }, (_, index) => index).join("\n")}\n`);
+    const edges = feature({ name: "edges", keys: ["a", "b"], source: csv }, (relation) =>
+      `SELECT (n % 2500)::INTEGER AS a, 'k' || (n // 2500) AS b,
+         CASE n % 7 WHEN 0 THEN 'nan'::DOUBLE WHEN 1 THEN 'inf'::DOUBLE WHEN 2 THEN '-inf'::DOUBLE WHEN 3 THEN -0.0::DOUBLE WHEN 4 THEN NULL ELSE n / 3 END AS dbl,
+         (n / 7)::FLOAT AS flt, ((n - 2500) // 100)::TINYINT AS tiny, n::USMALLINT AS usmall, (n * 100003 - 7)::INTEGER AS int, n::UINTEGER AS uint,
+         CASE n % 3 WHEN 0 THEN 9223372036854775807 - n WHEN 1 THEN -9007199254740991 + n ELSE n END::BIGINT AS big,
+         (18446744073709551615 - n * (n % 2) * 1000000000000)::UBIGINT AS ubig,
+         CASE WHEN n % 5 = 0 THEN NULL ELSE 'x"\\' || chr(10) || chr(1) || ' ünï 🌍 ' || n END AS text, n % 2 = 0 AS flag,
+         uuid() AS id, DATE '2025-01-01' + (n % 100)::INTEGER AS day, [n, NULL] AS list, (n * 1.25)::DECIMAL(12,3) AS dec
+       FROM ${relation}`,
+    );
+    const store = new MemoryOnlineStoreDouble();
+    const defs = new Definitions({ name: "bytes", features: [edges], offlineStore: new LocalStore(path.join(dir, "store")), onlineStore: store });
+    try {
+      await defs.build();
+      const result = await defs.syncOnline({ batchRows: 777 });
+      expect(result.synced.map((item) => item.rows)).toEqual([5000]);
+      const rows = await (await defs.read("edges")).rows();
+      const encoder = new KeyEncoder("edges", [{ name: "a", type: "INTEGER" }, { name: "b", type: "VARCHAR" }]);
+      const [namespace] = [...store.namespaces.keys()].filter((name) => name !== "mlforge.pointers");
+      const stored = store.namespaces.get(namespace!)!;
+      const names = Object.keys(rows[0]!).filter((name) => name !== "a" && name !== "b");
+      const expected = new Map<string, string>();
+      for (const row of rows) {
+        const key = encoder.encodeRow(row);
+        if (key !== undefined) expected.set(key, encodeValues(names.map((name) => row[name] as never)));
+      }
+      expect(stored.size).toBe(expected.size);
+      for (const [key, value] of expected) expect([key, stored.get(key)]).toEqual([key, value]);
+    } finally {
+      await defs.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

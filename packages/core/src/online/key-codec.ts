@@ -87,6 +87,33 @@ export class KeyEncoder {
     return this.join(parts);
   }
 
+  /**
+   * `encodeRow` for row `row` of a chunk given by columns: `columns[index]` holds the values of
+   * key column `index` (as `toJavaScript` gives them, or a `bigint` for a 64-bit integer).
+   */
+  encodeColumns(columns: ReadonlyArray<ReadonlyArray<unknown>>, row: number): string | undefined {
+    if (columns.length === 1) {
+      const value = columns[0]![row];
+      if (typeof value === "string" && this.kinds[0] === "string") return value;
+      if (value === null || value === undefined) return undefined;
+      return this.part(0, value);
+    }
+    const parts: string[] = [];
+    for (let index = 0; index < columns.length; index++) {
+      const value = columns[index]![row];
+      if (value === null || value === undefined) return undefined;
+      parts.push(this.part(index, value));
+    }
+    return this.join(parts);
+  }
+
+  private part(index: number, value: unknown): string {
+    const column = this.keys[index]!;
+    const part = encodePart(this.kinds[index]!, value);
+    if (part === undefined) throw new FeatureDefinitionError(`Feature '${this.feature}' holds key ${describe(value)} in column '${column.name}' of type ${column.type}.`);
+    return part;
+  }
+
   /** The key of entity number `index` (0-based) as a user gave it; throws `FeatureDefinitionError` naming the column and the type it needs. */
   encodeEntity(entity: Readonly<Record<string, unknown>>, index: number): string {
     const parts = this.keys.map((column, position) => {

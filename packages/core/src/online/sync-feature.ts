@@ -1,4 +1,4 @@
-import type { JS } from "@duckdb/node-api";
+import { DuckDBTypeId, type DuckDBDataChunk, type JS } from "@duckdb/node-api";
 import type { Column, Engine } from "../engine";
 import { FeatureDefinitionError, MlforgeError, StoreAccessError } from "../errors";
 import { errorMessage } from "../errors/error-message";
@@ -11,7 +11,7 @@ import { toJavaScript } from "../value-decoder";
 import { KeyEncoder } from "./key-codec";
 import { namespacePrefix, newSyncId, parsePointer, POINTER_NAMESPACE, syncIdOf, type OnlinePointer } from "./online-pointer";
 import type { FeatureSyncResult } from "./online-sync-result";
-import { encodeValues } from "./value-codec";
+import { encodeValue } from "./value-codec";
 import { quotePath } from "../literal-path";
 
 /** What syncing one feature needs besides the feature. */
@@ -117,33 +117,116 @@ function rowsQuery(build: StoredBuild): string {
   return `SELECT ${build.schema.map((item) => quoteIdentifier(item.name)).join(", ")} FROM read_parquet(${quotePath(build.path)}, file_row_number = true) WHERE ${where}${latest}`;
 }
 
+/** How a sync reads and encodes a column: DuckDB's own values for the primitive types, else `toJavaScript`. */
+enum Kind {
+  /** DOUBLE, FLOAT: a number, possibly NaN, ±Infinity or -0. */
+  Float,
+  /** 8- to 32-bit integers: a number. */
+  Integer,
+  /** BIGINT, UBIGINT: a bigint (a number for `toJavaScript` when it fits exactly). */
+  BigInt,
+  Varchar,
+  Boolean,
+  /** Every other type: converted by `toJavaScript`. */
+  Other,
+}
+
+const kinds = new Map<DuckDBTypeId, Kind>([
+  [DuckDBTypeId.DOUBLE, Kind.Float],
+  [DuckDBTypeId.FLOAT, Kind.Float],
+  [DuckDBTypeId.TINYINT, Kind.Integer],
+  [DuckDBTypeId.SMALLINT, Kind.Integer],
+  [DuckDBTypeId.INTEGER, Kind.Integer],
+  [DuckDBTypeId.UTINYINT, Kind.Integer],
+  [DuckDBTypeId.USMALLINT, Kind.Integer],
+  [DuckDBTypeId.UINTEGER, Kind.Integer],
+  [DuckDBTypeId.BIGINT, Kind.BigInt],
+  [DuckDBTypeId.UBIGINT, Kind.BigInt],
+  [DuckDBTypeId.VARCHAR, Kind.Varchar],
+  [DuckDBTypeId.BOOLEAN, Kind.Boolean],
+]);
+
+const maxSafe = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Column `index` of `chunk`: DuckDB's values for a primitive kind, else `toJavaScript`'s. */
+function columnValues(chunk: DuckDBDataChunk, index: number, kind: Kind): unknown[] {
+  return kind === Kind.Other ? chunk.convertColumnValues(index, toJavaScript) : chunk.getColumnValues(index);
+}
+
 /**
- * Writes the build's rows into `namespace`; returns how many. One batch's `put` stays in flight
- * while DuckDB streams and encodes the next, so the store's round trips overlap the encoding; puts
- * are issued in order, and at most one is pending, so memory holds two batches at most.
+ * What `encodeValues` puts in its array for a value of `kind` (DuckDB's value for a primitive kind,
+ * `toJavaScript`'s otherwise): the value itself when JSON holds it as it is, so that
+ * `JSON.stringify` of a row of these gives exactly `encodeValues`' bytes.
+ */
+function cell(kind: Kind, value: unknown): unknown {
+  switch (kind) {
+    case Kind.Float:
+      return value === null || (Number.isFinite(value) && !Object.is(value, -0)) ? value : encodeValue(value as number);
+    case Kind.BigInt:
+      return value === null || ((value as bigint) <= maxSafe && (value as bigint) >= -maxSafe) ? (value === null ? null : Number(value)) : encodeValue(value as bigint);
+    case Kind.Other:
+      return encodeValue(value as JS);
+    default:
+      return value;
+  }
+}
+
+/**
+ * Writes the build's rows into `namespace`; returns how many. DuckDB's chunks are read by column
+ * (no row object per row; DuckDB's own values for primitive types) and each row's values written
+ * as the bytes `encodeValues` gives. One batch's `put` stays in flight while DuckDB streams and
+ * encodes the next, so the store's round trips overlap the encoding; puts are issued in order, and
+ * at most one is pending, so memory holds two batches at most.
  */
 async function writeRows(build: StoredBuild, encoder: KeyEncoder, values: readonly Column[], namespace: string, context: SyncContext): Promise<number> {
   const { store } = context;
   let rows = 0;
-  const names = values.map((item) => item.name);
+  const position = (name: string) => build.schema.findIndex((item) => item.name === name);
+  const keyIndexes = encoder.keys.map((key) => position(key.name));
+  const valueIndexes = values.map((item) => position(item.name));
+  let keyKinds: Kind[] | undefined;
+  let valueKinds: Kind[] | undefined;
   let pending: Promise<void> | undefined;
+  let entries: Array<[string, string]> = [];
+  let batched = 0;
+  const flush = async () => {
+    const written = entries;
+    entries = [];
+    batched = 0;
+    await pending;
+    pending = storeCall(store, "write rows", () => store.put(namespace, written));
+    // Handled below (awaited next turn or in finally): never an unhandled rejection meanwhile.
+    pending.catch(() => undefined);
+    rows += written.length;
+  };
   try {
-    for await (const batch of context.engine.batches(rowsQuery(build), toJavaScript, context.batchRows)) {
+    for await (const chunk of context.engine.chunks(rowsQuery(build))) {
       context.signal?.throwIfAborted();
-      const entries: Array<[string, string]> = [];
-      for (const row of batch) {
-        const key = encoder.encodeRow(row);
-        if (key === undefined) continue;
-        const rowValues = new Array<JS | null | undefined>(names.length);
-        for (let index = 0; index < names.length; index++) rowValues[index] = row[names[index]!];
-        entries.push([key, encodeValues(rowValues)]);
+      const kindOf = (index: number) => kinds.get(chunk.getColumnVector(index).type.typeId) ?? Kind.Other;
+      keyKinds ??= keyIndexes.map(kindOf);
+      valueKinds ??= valueIndexes.map(kindOf);
+      const keyColumns = keyIndexes.map((index, at) => columnValues(chunk, index, keyKinds![at]!));
+      const valueColumns = valueIndexes.map((index, at) => columnValues(chunk, index, valueKinds![at]!));
+      const count = chunk.rowCount;
+      const width = valueColumns.length;
+      const cells = new Array<unknown>(width);
+      for (let row = 0; row < count; row++) {
+        const key = encoder.encodeColumns(keyColumns, row);
+        if (key !== undefined) {
+          for (let column = 0; column < width; column++) {
+            const kind = valueKinds[column]!;
+            const value = valueColumns[column]![row];
+            cells[column] = kind === Kind.Integer || kind === Kind.Varchar || kind === Kind.Boolean ? value : cell(kind, value);
+          }
+          entries.push([key, JSON.stringify(cells)]);
+        }
+        if (++batched === context.batchRows) {
+          await flush();
+          context.signal?.throwIfAborted();
+        }
       }
-      await pending;
-      pending = storeCall(store, "write rows", () => store.put(namespace, entries));
-      // Handled below (awaited next turn or in finally): never an unhandled rejection meanwhile.
-      pending.catch(() => undefined);
-      rows += entries.length;
     }
+    if (batched > 0) await flush();
     await pending;
   } finally {
     // On failure, let the last put settle before the caller removes the namespace.

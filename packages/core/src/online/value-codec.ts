@@ -47,6 +47,11 @@ export function encodeValues(values: ReadonlyArray<JS | undefined>): string {
   return JSON.stringify(values.map(encode));
 }
 
+/** What `encodeValues` puts in its array for `value` before `JSON.stringify`: `JSON.stringify` of an array of these is `encodeValues` of the values. */
+export function encodeValue(value: JS | undefined): unknown {
+  return encode(value);
+}
+
 /** The values `encodeValues` wrote. */
 export function decodeValues(text: string): JS[] {
   // In place: the array is fresh from JSON.parse, and most values (numbers, strings) decode to themselves.
