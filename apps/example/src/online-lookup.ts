@@ -3,7 +3,10 @@ import type { Definitions } from "@mlforge/core";
 /** The features `npm start` looks up online, and the value column shown of each. */
 const LOOKUP = [
   { feature: "user_total_spend", column: "total_spend" },
-  { feature: "user_spend", column: "amount_sum_7d" },
+  { feature: "user_avg_spend", column: "avg_spend" },
+  // A rolling feature serves its latest row: after a user's last purchase that is the row where
+  // both windows emptied (count 0), not a stale sum carried forward.
+  { feature: "user_spend", column: "amount_count_30d" },
 ] as const;
 
 /** One user's value of one feature: from the online store and from the offline store's latest row. */
