@@ -22,6 +22,7 @@ import { getTrainingData, type TrainingDataOptions } from "./point-in-time";
 import { readFeature } from "./read-feature";
 import type { Session } from "./session";
 import { describeStoredFeature } from "./stored-feature";
+import { listVersions, type FeatureVersion } from "./versions";
 import { SourceProviders, type SourceProvider } from "./source-provider";
 
 const marker = Symbol.for("mlforge.definitions");
@@ -58,6 +59,12 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** Then sync the selected features to the online store (unchanged ones are skipped cheaply). @default false */
   online?: boolean;
+}
+
+/** Options of `Definitions.read()`. */
+export interface ReadOptions {
+  /** A build id from `versions(name)`: read that kept version instead of the current data. @default the current data */
+  version?: string;
 }
 
 /** Options of `Definitions.validate()`. */
@@ -99,6 +106,7 @@ export interface MaterializeOptions extends Omit<BuildOptions, "features"> {
 const BUILD_OPTIONS = { features: "names", tags: "names", force: "boolean", onProgress: "function", signal: "any", online: "boolean" } as const;
 const MATERIALIZE_OPTIONS = { featureNames: "names", tags: "names", force: "boolean", onProgress: "function", signal: "any" } as const;
 const DEFINITIONS_OPTIONS = { name: "any", features: "any", offlineStore: "any", engine: "any", sources: "any", baseDirectory: "string", onlineStore: "any" } as const;
+const READ_OPTIONS = { version: "string" } as const;
 const VALIDATE_OPTIONS = { features: "names", tags: "names", onProgress: "function", signal: "any" } as const;
 const SYNC_ONLINE_OPTIONS = { features: "names", tags: "names", force: "boolean", graceMs: "number", batchRows: "number", onProgress: "function", signal: "any" } as const;
 const ONLINE_FEATURES_OPTIONS = { features: "any", entities: "any" } as const;
@@ -410,13 +418,25 @@ export class Definitions implements AsyncDisposable {
   }
 
   /**
-   * The whole stored feature `name`, with `metadata` checked against the data file's footer;
-   * throws `FeatureNotBuiltError` when it was never built.
+   * The whole stored feature `name` (or, with `version`, that kept build of it), with `metadata`
+   * checked against the data file's footer; throws `FeatureNotBuiltError` when it was never built
+   * and `FeatureVersionNotFoundError`, listing the kept versions, when the version is not kept.
    */
-  async read(name: string): Promise<FeatureFrame> {
+  async read(name: string, options: ReadOptions = {}): Promise<FeatureFrame> {
+    checkOptions("read", options, READ_OPTIONS, { example: 'read("user_total_spend", { version: "0193…" })' });
     this.feature(name);
     await this.offlineStore.check();
-    return readFeature(this.session, name);
+    return readFeature(this.session, name, options.version);
+  }
+
+  /**
+   * The builds of feature `name` that the offline store keeps, newest first, the current one marked
+   * (see `keepVersions`). Empty when it was never built.
+   */
+  async versions(name: string): Promise<FeatureVersion[]> {
+    this.feature(name);
+    await this.offlineStore.check();
+    return this.withEngine((engine) => listVersions(engine, this.offlineStore, name));
   }
 
   /**

@@ -4,7 +4,7 @@ export type { Check, CheckOptions, CheckResult, CheckSeverity, CheckValue } from
 export { ROLLING_AGGREGATIONS } from "./rolling";
 export type { RollingAggregation, RollingOptions, RollingSpec, RollingWindow } from "./rolling";
 export { Definitions } from "./definitions";
-export type { BuildOptions, DefinitionsOptions, ValidateOptions, FeatureListing, MaterializeOptions, SyncOnlineOptions } from "./definitions";
+export type { BuildOptions, DefinitionsOptions, ValidateOptions, FeatureListing, MaterializeOptions, ReadOptions, SyncOnlineOptions } from "./definitions";
 export { parseDuration } from "./duration";
 export type { Duration } from "./duration";
 export type { Column, EngineOptions } from "./engine";
@@ -26,4 +26,6 @@ export type { OnlineFeatureStatus } from "./online/online-status";
 export type { FeatureSyncResult, FeatureSyncStatus, OnlineSyncProgressEvent, OnlineSyncResult } from "./online/online-sync-result";
 export type { OnlineFeaturesOptions } from "./online/read-options";
 export type { JoinPlan, TrainingDataOptions } from "./point-in-time";
+export type { FeatureVersion } from "./versions";
+export type { FeatureRef } from "./stored-feature";
 export type { LocalSourceFile, RemoteSourceFile, SourceFile, SourceFormat } from "./source";

@@ -1,9 +1,9 @@
 import { stat } from "node:fs/promises";
 import type { Engine } from "./engine";
-import { FeatureNotBuiltError, StoreAccessError } from "./errors";
+import { FeatureNotBuiltError, FeatureVersionNotFoundError, StoreAccessError } from "./errors";
 import { errorMessage, firstLine } from "./errors/error-message";
 import { checkMetadata, FOOTER_KEY, metadataFromFooter, parseFooter, type FeatureFooter, type FeatureMetadata, type MetadataDocument, type StoredFileFacts } from "./feature-metadata";
-import { dataKey, metadataKey } from "./layout";
+import { dataKey, isBuildId, metadataKey, versionDataKey, versionIdsOf, versionMetadataKey, versionsPrefix } from "./layout";
 import type { OfflineStore } from "./offline-store";
 import { quoteLiteral } from "./sql";
 import { quotePath } from "./literal-path";
@@ -124,17 +124,35 @@ export async function readCheckedMetadata(store: OfflineStore, name: string, opt
   }
 }
 
+/** A stored feature to open: its name, and a build id to open that kept version instead of the current data. */
+export interface FeatureRef {
+  name: string;
+  /** A build id from `defs.versions(name)`. @default the current data */
+  version?: string;
+}
+
 /**
  * Opens every named feature, in order: its local data file (downloaded by a remote store) and the
- * metadata that describes that file. Throws `FeatureNotBuiltError` naming every one never built.
+ * metadata that describes that file; a `{ name, version }` opens that kept version (see `openVersion`).
+ * Throws `FeatureNotBuiltError` naming every one never built.
  */
-export async function openStoredFeatures(engine: Engine, store: OfflineStore, names: readonly string[]): Promise<StoredFeature[]> {
+export async function openStoredFeatures(engine: Engine, store: OfflineStore, refs: readonly (string | FeatureRef)[]): Promise<StoredFeature[]> {
+  const requests = refs.map((ref) => (typeof ref === "string" ? { name: ref } : ref));
+  const versions = new Map<number, Promise<StoredFeature>>();
+  for (const [index, { name, version }] of requests.entries()) if (version !== undefined) versions.set(index, openVersion(engine, store, name, version));
   // Downloads and documents in parallel; footers one by one, on the one connection.
-  const found = await Promise.all(names.map((name) => Promise.all([store.getFile(dataKey(name)), readMetadataDocument(store, name)])));
-  const missing = names.filter((_, index) => found[index]![0] === undefined);
+  const found = await Promise.all(
+    requests.map(({ name, version }) => (version === undefined ? Promise.all([store.getFile(dataKey(name)), readMetadataDocument(store, name)]) : undefined)),
+  );
+  const missing = requests.filter((request, index) => request.version === undefined && found[index]![0] === undefined).map(({ name }) => name);
   if (missing.length > 0) throw new FeatureNotBuiltError(missing, store.location);
   const opened: StoredFeature[] = [];
-  for (const [index, name] of names.entries()) {
+  for (const [index, { name }] of requests.entries()) {
+    const version = versions.get(index);
+    if (version !== undefined) {
+      opened.push(await version);
+      continue;
+    }
     const [path, document] = found[index]!;
     const file = await readFeatureFile(engine, store, name, path!);
     opened.push({ name, path: path!, metadata: metadataOfStoredFile(document, file) });
@@ -148,6 +166,28 @@ export async function openStoredFeature(engine: Engine, store: OfflineStore, nam
   if (path === undefined) return undefined;
   const file = await readFeatureFile(engine, store, name, path);
   return { name, path, metadata: metadataOfStoredFile(document, file) };
+}
+
+/**
+ * Opens build `buildId` of feature `name`: its kept version under `_versions/`, or the current data
+ * when that is the build asked for (versions off, or kept from before versions existed). Throws
+ * `FeatureVersionNotFoundError` listing the kept versions when the store has neither.
+ */
+export async function openVersion(engine: Engine, store: OfflineStore, name: string, buildId: string): Promise<StoredFeature> {
+  if (!isBuildId(buildId)) throw new FeatureVersionNotFoundError(name, String(buildId), await keptVersionIds(store, name), store.location);
+  const [path, document] = await Promise.all([store.getFile(versionDataKey(name, buildId)), store.getText(versionMetadataKey(name, buildId)).then(checkMetadata)]);
+  if (path !== undefined) {
+    const file = await readFeatureFile(engine, store, name, path);
+    if (file.footer === undefined || file.footer.buildId === buildId) return { name, path, metadata: metadataOfStoredFile(document?.metadata, file) };
+  }
+  const current = await openStoredFeature(engine, store, name);
+  if (current?.metadata?.buildId === buildId) return current;
+  throw new FeatureVersionNotFoundError(name, buildId, await keptVersionIds(store, name), store.location);
+}
+
+/** Build ids of the kept versions of feature `name` (those with a metadata document), newest first. */
+export async function keptVersionIds(store: OfflineStore, name: string): Promise<string[]> {
+  return versionIdsOf(name, await store.list(versionsPrefix(name))).reverse();
 }
 
 /**
