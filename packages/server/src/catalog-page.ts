@@ -54,7 +54,7 @@ a { color: var(--accent); }
 .logo { font-weight: 700; letter-spacing: -0.01em; }
 .project { color: var(--muted); margin-left: 0.4rem; }
 .links a { margin-left: 1rem; text-decoration: none; font-size: 0.9rem; }
-.layout { display: grid; grid-template-columns: minmax(260px, 340px) minmax(0, 1fr); gap: 0; min-height: calc(100vh - 48px); }
+.layout { display: grid; grid-template-columns: minmax(240px, 300px) minmax(0, 1fr); gap: 0; min-height: calc(100vh - 48px); }
 .sidebar { border-right: 1px solid var(--line); background: var(--paper); padding: 1rem; }
 #search { width: 100%; padding: 0.55rem 0.7rem; border: 1px solid var(--line); border-radius: 8px; font: inherit; background: var(--wash); }
 #search:focus { outline: 2px solid var(--accent-soft); border-color: var(--accent); background: var(--paper); }
@@ -88,6 +88,8 @@ th, td { text-align: left; padding: 0.55rem 0.75rem; border-bottom: 1px solid va
 th { font-size: 0.74rem; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); font-weight: 600; background: var(--wash); }
 tr:last-child td { border-bottom: 0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+#schema td.mono { max-width: 14rem; overflow-wrap: anywhere; }
+#schema td:last-child { width: 1%; }
 svg.histogram rect { fill: var(--accent); }
 svg.histogram rect:hover { fill: #1e3a9e; }
 .top-values { list-style: none; margin: 0; padding: 0; min-width: 180px; }
@@ -196,6 +198,9 @@ export const CATALOG_SCRIPT = String.raw`(function () {
     if (value === null || value === undefined) return "–";
     if (typeof value === "number") return Number.isInteger(value) ? count(value) : String(Math.round(value * 1000) / 1000);
     if (typeof value === "object") return JSON.stringify(value);
+    // An ISO time from JSON reads as the top values do: "2024-01-05 00:00:00", without a zero fraction.
+    var time = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?Z$/.exec(String(value));
+    if (time) return time[1] + " " + time[2] + (time[3] && Number(time[3]) !== 0 ? time[3] : "");
     return String(value);
   }
 
@@ -254,7 +259,7 @@ export const CATALOG_SCRIPT = String.raw`(function () {
 
   function histogram(column) {
     var bins = column.histogram || [];
-    var width = 180, height = 44;
+    var width = 150, height = 40;
     var max = bins.reduce(function (top, bin) { return Math.max(top, bin.count); }, 0) || 1;
     var barWidth = bins.length > 0 ? width / bins.length : width;
     var bars = bins.map(function (bin, index) {
