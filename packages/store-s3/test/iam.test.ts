@@ -138,7 +138,7 @@ test("write-only policy: a build succeeds with s3:PutObject and s3:ListBucket al
   const made = store();
   const result = await definitions(made).build();
   expect(result.built.map((entry) => [entry.name, entry.rows])).toEqual([["user_total_spend", 2]]);
-  const [{ buildId }] = await s3Versions(made.prefix);
+  const buildId = (await s3Versions(made.prefix))[0]?.buildId;
   expect(await s3.keys(BUCKET, made.prefix)).toEqual([
     `${made.prefix}/_metadata/user_total_spend.json`,
     `${made.prefix}/_versions/user_total_spend/${buildId}.json`,
