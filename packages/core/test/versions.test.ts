@@ -130,6 +130,24 @@ describe("writing versions", () => {
     expect(await versionFiles()).toEqual(before);
   });
 
+  test("the first build with versions on keeps the current data built without them, so it can be rolled back to", async () => {
+    await using off = definitions({ keepVersions: 0 });
+    const [unversioned] = await buildTimes(off, 1);
+    expect(await versionFiles()).toEqual([]);
+    await using on = definitions();
+    const [versioned] = await buildTimes(on, 1);
+    expect(await versionFiles()).toEqual([`${unversioned}.json`, `${unversioned}.parquet`, `${versioned}.json`, `${versioned}.parquet`]);
+    expect((await on.versions("user_total_spend")).map((version) => [version.buildId, version.current])).toEqual([
+      [versioned, true],
+      [unversioned, false],
+    ]);
+    await on.rollback("user_total_spend", { to: "previous" });
+    expect(await rowsOf(on.read("user_total_spend"))).toEqual([
+      { user_id: "u1", total: 15 },
+      { user_id: "u2", total: 7 },
+    ]);
+  });
+
   test("a build whose data cannot be made current withdraws its version and leaves the previous one current", async () => {
     await using defs = definitions();
     const [first] = await buildTimes(defs, 1);
@@ -172,8 +190,9 @@ describe("retention: keepVersions", () => {
     expect((await off.versions("user_total_spend")).map((version) => [version.buildId, version.current])).toEqual([[unversioned, true]]);
 
     await using all = definitions({ keepVersions: Infinity });
-    expect((await buildTimes(all, 12)).length).toBe(12);
-    expect(await all.versions("user_total_spend")).toHaveLength(12);
+    const every = [unversioned!, ...(await buildTimes(all, 12))];
+    // The build made with versions off is kept by the first build with them on.
+    expect((await all.versions("user_total_spend")).map((version) => version.buildId)).toEqual([...every].reverse());
   });
 
   test("the default keeps 10", async () => {

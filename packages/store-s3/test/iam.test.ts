@@ -146,12 +146,14 @@ test("write-only policy: a build succeeds with s3:PutObject and s3:ListBucket al
     `${made.prefix}/user_total_spend.parquet`,
   ]);
   // Looking for a previous build's metadata asks s3:GetObject, which is denied; a listing then
-  // shows there is none, so the build goes on. Copying the kept version to the current key needs
+  // shows there is none, so the build goes on. So does the HEAD asking whether there is current
+  // data built without versions, to keep. Copying the kept version to the current key needs
   // s3:GetObject too (its HEAD is denied): the build uploads the data again instead.
   expect(gateway.allowedActions()).toEqual(["s3:ListBucket", "s3:PutObject"]);
-  expect(gateway.requests.filter((request) => !request.allowed).map((request) => [request.operation, request.action])).toEqual([
-    ["GetObject", "s3:GetObject"],
-    ["HeadObject", "s3:GetObject"],
+  expect(gateway.requests.filter((request) => !request.allowed).map((request) => [request.operation, request.resource])).toEqual([
+    ["GetObject", `arn:aws:s3:::${BUCKET}/${made.prefix}/_metadata/user_total_spend.json`],
+    ["HeadObject", `arn:aws:s3:::${BUCKET}/${made.prefix}/user_total_spend.parquet`],
+    ["HeadObject", `arn:aws:s3:::${BUCKET}/${made.prefix}/_versions/user_total_spend/${buildId}.parquet`],
   ]);
 
   // A forced rebuild (no look at the previous build) works too.

@@ -195,3 +195,22 @@ test("a rollback copies the kept version server-side and rewrites the metadata; 
   ]);
   expect(await rowsOf(fresh.read("user_total_spend"))).toEqual(rowsFor(1));
 });
+
+test("the first build with versions keeps the current data built without them, copied server-side, so it can be rolled back to", async () => {
+  const prefix = newPrefix();
+  await using unversioned = definitions(prefix, 1, { keepVersions: 0 });
+  await unversioned.build();
+  const original = await currentBuildId(prefix);
+  expect((await keysUnder(prefix)).filter((key) => key.startsWith("_versions/"))).toEqual([]);
+  gateway.clear();
+
+  await using versioned = definitions(prefix, 2);
+  await versioned.build();
+  expect(gateway.requests.filter((request) => request.operation === "CopyObject").map((request) => [request.copySource, request.resource])).toEqual([
+    [`arn:aws:s3:::${BUCKET}/${prefix}/user_total_spend.parquet`, `arn:aws:s3:::${BUCKET}/${prefix}/_versions/user_total_spend/${original}.parquet`],
+    [`arn:aws:s3:::${BUCKET}/${prefix}/_versions/user_total_spend/${await currentBuildId(prefix)}.parquet`, `arn:aws:s3:::${BUCKET}/${prefix}/user_total_spend.parquet`],
+  ]);
+  expect((await versioned.versions("user_total_spend")).map((version) => version.buildId)).toEqual([await currentBuildId(prefix), original]);
+  await versioned.rollback("user_total_spend", { to: original });
+  expect(await rowsOf(versioned.read("user_total_spend"))).toEqual(rowsFor(1));
+});

@@ -2,9 +2,9 @@ import { copyFile, link, rm } from "node:fs/promises";
 import type { CheckResult } from "../checks";
 import type { Engine } from "../engine";
 import { metadataFromFooter, serializeMetadata, type FeatureFooter, type FeatureMetadata, type StoredFileFacts } from "../feature-metadata";
-import { dataKey, metadataKey, versionDataKey, versionMetadataKey } from "../layout";
+import { dataKey, isBuildId, metadataKey, versionDataKey, versionIdsOf, versionMetadataKey, versionsPrefix } from "../layout";
 import type { OfflineStore, StoredObject } from "../offline-store";
-import { metadataOfStoredFile, readFooter, readStoredFile } from "../stored-feature";
+import { describeStoredFeature, metadataOfStoredFile, readFooter, readMetadataDocument, readStoredFile } from "../stored-feature";
 import { pruneVersions } from "./prune-versions";
 
 /** How many times a metadata document is written, at most, to match a data file that concurrent builds keep replacing. */
@@ -91,6 +91,7 @@ export async function publishStaged(store: OfflineStore, engine: Engine, staged:
       durationMs = performance.now() - started;
       metadata = describe(stored);
     } else {
+      await keepUnversionedCurrent(store, name, reader);
       // A store that downloads may refuse the copy to the current key (S3 credentials without
       // s3:GetObject): the staged bytes are then uploaded again, so a link to them is kept.
       if (!store.capabilities.servesFilesInPlace) kept = await keepStagedFile(store, staged.path, name);
@@ -147,6 +148,40 @@ async function keepStagedFile(store: OfflineStore, staged: string, name: string)
   await rm(kept, { force: true });
   await link(staged, kept).catch(() => copyFile(staged, kept));
   return kept;
+}
+
+/**
+ * Keeps the current data of feature `name` as a version when the store keeps no version of it
+ * (it was built before versions existed, or with `keepVersions: 0`), so that the build about to
+ * replace it does not replace its only copy. `reader` reads footers of a store that serves files
+ * in place; a remote store's data is described by its document when the data's version token
+ * matches. Best effort: when the store cannot (S3 without s3:GetObject) nothing is kept.
+ */
+async function keepUnversionedCurrent(store: OfflineStore, name: string, reader: Engine | undefined): Promise<void> {
+  try {
+    if (versionIdsOf(name, await store.list(versionsPrefix(name))).length > 0) return;
+    const head = await store.head(dataKey(name));
+    if (head === undefined) return;
+    const remote = async () => {
+      const document = await readMetadataDocument(store, name);
+      return head.etag !== undefined && document?.dataEtag === head.etag ? document : undefined;
+    };
+    const metadata = reader !== undefined ? await describeStoredFeature(reader, store, name) : await remote();
+    if (metadata === undefined || !isBuildId(metadata.buildId)) return;
+    const key = versionDataKey(name, metadata.buildId);
+    const copied = await store.copy(dataKey(name), key);
+    // Another build may have replaced the current data since it was described: keep only that build.
+    const same = reader !== undefined ? await holdsBuild(reader, await store.getFile(key), metadata.buildId) : (await store.head(dataKey(name)))?.etag === head.etag;
+    if (!same) return await store.delete(key);
+    await store.putText(versionMetadataKey(name, metadata.buildId), serializeMetadata(describeObject(metadata, copied)));
+  } catch {
+    // Best effort: the build goes on as it would without versions.
+  }
+}
+
+/** True when the local Parquet file `path` was written by build `buildId` (its footer says so). */
+async function holdsBuild(reader: Engine, path: string | undefined, buildId: string): Promise<boolean> {
+  return path !== undefined && (await readFooter(reader, path))?.buildId === buildId;
 }
 
 /** Removes a version's document, then its data; never rejects. */
