@@ -59,7 +59,12 @@ test("npm run start:s3 builds every feature into the local S3 server, skips them
     .split("\n")
     .filter((line) => line.startsWith("  "))
     .map((line) => line.trim());
-  expect(keys.sort()).toEqual(FEATURES.flatMap((name) => [`dev/features/${name}.parquet`, `dev/features/_metadata/${name}.json`]).sort());
+  // Each feature, its metadata document, and its one build kept as a version (data and document).
+  const versions = keys.filter((key) => key.startsWith("dev/features/_versions/"));
+  expect(keys.filter((key) => !versions.includes(key)).sort()).toEqual(FEATURES.flatMap((name) => [`dev/features/${name}.parquet`, `dev/features/_metadata/${name}.json`]).sort());
+  expect(versions.map((key) => key.replace(/\/[0-9a-f]{32}\./, "/<buildId>.")).sort()).toEqual(
+    FEATURES.flatMap((name) => [`dev/features/_versions/${name}/<buildId>.json`, `dev/features/_versions/${name}/<buildId>.parquet`]).sort(),
+  );
   expect(stdout.trimEnd().endsWith("S3 server stopped.")).toBe(true);
   // The server's data, the staged uploads and the download cache were all under its directory, now removed.
   expect((await readdir(temporary)).filter((entry) => entry.startsWith("mlforge"))).toEqual([]);

@@ -53,6 +53,14 @@ function checkGet(result: CliArguments): void {
   }
 }
 
+/** `rollback` restores one version: `--to <buildId>` or `--previous`, not both. */
+function checkRollback(result: CliArguments): void {
+  const example = "`mlforge rollback user_total_spend --previous` or `mlforge rollback user_total_spend --to <build id from mlforge versions>`";
+  if (result.to !== undefined && result.previous) throw new UsageError(`rollback takes --to <buildId> or --previous, not both. For example ${example}.`);
+  if (result.to === undefined && !result.previous) throw new UsageError(`rollback needs the version to restore: --to <buildId> or --previous, for example ${example}.`);
+  if (result.to !== undefined && result.to.trim() === "") throw new UsageError(`--to needs a build id, as \`mlforge versions ${result.feature ?? "<feature>"}\` lists them.`);
+}
+
 /** `--features` of the commands that select features to work on. */
 const SELECT_FEATURES: FlagDescriptor = {
   name: "features",
@@ -139,6 +147,27 @@ export const COMMANDS: readonly CommandDescriptor[] = [
       }
     },
     run: async (context) => (await import("./inspect-command")).inspectCommand(context),
+  },
+  {
+    name: "versions",
+    summary: "List the kept versions (builds) of a feature, newest first, the current one marked",
+    usage: "versions <feature>",
+    positional: { name: "feature", label: "feature name", example: "user_total_spend" },
+    flags: [],
+    run: async (context) => (await import("./versions-command")).versionsCommand(context),
+  },
+  {
+    name: "rollback",
+    summary: "Make a kept version of a feature current again (the next sync-online serves it)",
+    usage: "rollback <feature>",
+    positional: { name: "feature", label: "feature name", example: "user_total_spend --previous" },
+    flags: [
+      { name: "to", type: "string", placeholder: "<buildId>", description: "the build id of the version to restore, as `mlforge versions` lists it" },
+      { name: "previous", type: "boolean", default: false, description: "restore the newest kept version older than the current one" },
+      { name: "dry-run", type: "boolean", default: false, description: "say what would be restored and change nothing" },
+    ],
+    check: checkRollback,
+    run: async (context) => (await import("./rollback-command")).rollbackCommand(context),
   },
   {
     name: "training-data",

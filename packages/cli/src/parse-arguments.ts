@@ -11,7 +11,7 @@ export type CommandName = string;
 export interface CliArguments {
   /** The command, or undefined with `--help` / `--version` alone (with `--help`, the command whose help to show). */
   command: CommandName | undefined;
-  /** The positional: the feature `inspect` shows, or the comma-separated features (and `feature.column`s) `get` reads. */
+  /** The positional: the feature `inspect`, `versions` and `rollback` work on, or the comma-separated features (and `feature.column`s) `get` reads. */
   feature?: string;
   /** The `--target` definitions file, as given. */
   target?: string;
@@ -39,6 +39,12 @@ export interface CliArguments {
   port?: number;
   /** `--token` of `serve` and `ui`. */
   token?: string;
+  /** `--to`: the build id `rollback` restores. */
+  to?: string;
+  /** `--previous`: `rollback` restores the newest kept version older than the current one. */
+  previous: boolean;
+  /** `--dry-run`: `rollback` says what it would do and changes nothing. */
+  "dry-run": boolean;
   force: boolean;
   json: boolean;
   help: boolean;

@@ -15,7 +15,7 @@ export type { Feature, FeatureOptions, FeatureTransform } from "./feature";
 export type { FeatureFrame } from "./feature-frame";
 export { isNumericType } from "./feature-stats";
 export type { ColumnStats, FeatureStats, FeatureStatsOptions, HistogramBin, TopValue } from "./feature-stats";
-export type { FeatureFooter, FeatureMetadata } from "./feature-metadata";
+export type { FeatureFooter, FeatureMetadata, RollbackRecord } from "./feature-metadata";
 export type { OfflineStore, OfflineStoreCapabilities, StoredObject } from "./offline-store";
 export type { OnlineReadRequest, OnlineStore } from "./online-store";
 export { decodeValues, encodeValues } from "./online/value-codec";
@@ -27,5 +27,6 @@ export type { FeatureSyncResult, FeatureSyncStatus, OnlineSyncProgressEvent, Onl
 export type { OnlineFeaturesOptions } from "./online/read-options";
 export type { JoinPlan, TrainingDataOptions } from "./point-in-time";
 export type { FeatureVersion } from "./versions";
+export type { RollbackOptions, RollbackResult, RollbackVersion } from "./rollback";
 export type { FeatureRef } from "./stored-feature";
 export type { LocalSourceFile, RemoteSourceFile, SourceFile, SourceFormat } from "./source";

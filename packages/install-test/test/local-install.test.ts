@@ -72,7 +72,7 @@ test.each(["esm", "cjs"] as const)("builds and reads a feature from %s", async (
       { user_id: "u2", total_spend: 4.5 },
     ],
   });
-  expect((await readdir(path.join(project, `store-${format}`))).sort()).toEqual(["_metadata", "user_total_spend.parquet"]);
+  expect((await readdir(path.join(project, `store-${format}`))).sort()).toEqual(["_metadata", "_versions", "user_total_spend.parquet"]);
 });
 
 test("builds with the installed mlforge command", async () => {

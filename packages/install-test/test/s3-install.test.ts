@@ -72,6 +72,8 @@ test.each(["esm", "cjs"] as const)("builds into the S3 server and reads back fro
   });
   expect(await server.keys("features", `prod/${format}/`)).toEqual([
     `prod/${format}/_metadata/user_total_spend.json`,
+    expect.stringMatching(new RegExp(`^prod/${format}/_versions/user_total_spend/[0-9a-f]{32}\\.json$`)),
+    expect.stringMatching(new RegExp(`^prod/${format}/_versions/user_total_spend/[0-9a-f]{32}\\.parquet$`)),
     `prod/${format}/user_total_spend.parquet`,
   ]);
 });

@@ -1,6 +1,6 @@
 import { StoreAccessError } from "@mlforge/core";
 
-/** The IAM actions S3Store and s3Sources() use; nothing they do needs s3:DeleteObject. */
+/** The IAM actions S3Store and s3Sources() use (s3:DeleteObject only for retention of kept versions). */
 export type S3Action = "s3:ListBucket" | "s3:GetObject" | "s3:PutObject" | "s3:DeleteObject";
 
 /** What S3Store (or an s3Sources() provider) was doing when a request failed, so that the message can say how to fix it. */

@@ -30,9 +30,9 @@ const slowTiers = process.env.MLFORGE_SLOW_TESTS !== "0";
 crashTestSuite(slowTiers ? test : test.skip, {
   seed: Number(process.env.MLFORGE_CRASH_SEED ?? 11),
   kills: 5,
-  // As the data upload starts, and between the data and the metadata upload.
+  // As the kept version (uploaded) is copied to the current key, and between that copy and the metadata upload.
   crashPoints: [
-    { operation: "putFile", feature: "f1" },
+    { operation: "copy", feature: "f1" },
     { operation: "putText", feature: "f1" },
   ],
   // Free-running concurrent builds run on a LocalStore (packages/store-local/test/crash.test.ts); here only the worst order.

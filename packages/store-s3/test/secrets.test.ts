@@ -198,7 +198,9 @@ test("a build with a SQL error beside a good feature: neither the error nor anyt
   expectNoSecret(text);
 
   const keys = await s3.keys(BUCKET, made.prefix);
-  expect(keys).toEqual([`${made.prefix}/_metadata/user_total_spend.json`, `${made.prefix}/user_total_spend.parquet`]);
+  // The good feature, its document and its kept version (data and document).
+  expect(keys.filter((key) => !key.startsWith(`${made.prefix}/_versions/user_total_spend/`))).toEqual([`${made.prefix}/_metadata/user_total_spend.json`, `${made.prefix}/user_total_spend.parquet`]);
+  expect(keys).toHaveLength(4);
   for (const key of keys) {
     const response = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
     // Parquet footers and metadata documents: as text, every byte.

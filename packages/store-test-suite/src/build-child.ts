@@ -21,7 +21,12 @@ async function passGates(gates: readonly Gate[], when: Gate["when"], operation: 
   }
 }
 
-/** The store, except that the child kills itself as it calls `crashAt`'s operation for its feature, waits before metadata writes, and passes gates. */
+/**
+ * The store, except that the child kills itself as it calls `crashAt`'s operation on its feature's
+ * current key, waits before metadata writes, and passes gates. Keys of kept versions
+ * (`_versions/…`) belong to no feature here: a build stores its version first, then copies it to
+ * the current key (`copy`), then writes the current document (`putText`).
+ */
 function instrumented(store: OfflineStore, { crashAt, metadataDelayMs = 0, gates = [] }: BuildChildConfig): OfflineStore {
   const crash = (operation: string, name: string) => {
     if (operation === crashAt?.operation && name === crashAt.feature) process.kill(process.pid, "SIGKILL");
@@ -33,6 +38,14 @@ function instrumented(store: OfflineStore, { crashAt, metadataDelayMs = 0, gates
       await passGates(gates, "before", "putFile", name);
       const stored = await store.putFile(key, file);
       await passGates(gates, "after", "putFile", name);
+      return stored;
+    },
+    copy: async (from, to) => {
+      const name = featureOfKey(to);
+      crash("copy", name);
+      await passGates(gates, "before", "copy", name);
+      const stored = await store.copy(from, to);
+      await passGates(gates, "after", "copy", name);
       return stored;
     },
     putText: async (key, text) => {

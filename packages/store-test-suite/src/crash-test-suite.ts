@@ -12,9 +12,13 @@ import { expectedRows, featureNames, sourceSql, versionedFeatures, type BuildChi
 /** The subset of Jest's (or Vitest's) `test` that the crash suite needs: a name, a body and a timeout in milliseconds. */
 export type TimedTestFunction = (name: string, body: () => Promise<void>, timeout?: number) => unknown;
 
-/** A store operation at which a build child kills itself (SIGKILL), as it is called for a feature. */
+/**
+ * A store operation at which a build child kills itself (SIGKILL), as it is called on a feature's
+ * current key. A build stores its version first, then makes it current with `copy` (or, with
+ * versions off or the copy refused, `putFile`), then writes the current document with `putText`.
+ */
 export interface CrashPoint {
-  operation: "putFile" | "putText";
+  operation: "putFile" | "putText" | "copy";
   /** One of `f0`…`f3`. */
   feature: string;
 }
@@ -40,7 +44,7 @@ export interface CrashTestSuiteOptions {
   seed?: number;
   /** Kills at random points of a build. @default 9 */
   kills?: number;
-  /** Kills at exact points first. @default before f1's data is put, between f1's data and document, and between f3's */
+  /** Kills at exact points first. @default before f1's data is made current (its version stored), between f1's data and document, and between f3's */
   crashPoints?: CrashPoint[];
   /** Also run two builds at once free-running, one writing its documents late (the worst order always runs). @default true */
   freeRunning?: boolean;
@@ -49,8 +53,11 @@ export interface CrashTestSuiteOptions {
 const FEATURES = 4;
 const NAMES = featureNames(FEATURES);
 const KEYS = NAMES.flatMap((name) => [dataKey(name), metadataKey(name)]).sort();
+/** A kept version's data or document: `_versions/<feature>/<buildId>.(parquet|json)`. */
+const VERSION_KEY = /^_versions\/(f\d+)\/([0-9a-f]{32})\.(json|parquet)$/;
 
-type StoreState = Map<string, { data: DataFacts; document: Record<string, unknown> | undefined }>;
+/** Per feature: its current data, its current document, and the build ids of its listed versions (those with a document). */
+type StoreState = Map<string, { data: DataFacts; document: Record<string, unknown> | undefined; versions: Set<string> }>;
 
 const other = (version: FeatureVersion): FeatureVersion => (version === 1 ? 2 : 1);
 
@@ -63,7 +70,7 @@ const other = (version: FeatureVersion): FeatureVersion => (version === 1 ? 2 : 
 export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteOptions): void {
   const seed = options.seed ?? 7;
   const crashPoints = options.crashPoints ?? [
-    { operation: "putFile", feature: "f1" },
+    { operation: "copy", feature: "f1" },
     { operation: "putText", feature: "f1" },
     { operation: "putText", feature: "f3" },
   ];
@@ -98,18 +105,27 @@ export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteO
     return new Definitions({ name: "crash", features: versionedFeatures({ source, version, features: FEATURES }), offlineStore: options.openStore(description) });
   }
 
-  /** Every feature's data, read by the suite's own DuckDB, and its metadata document, through a fresh store; only store keys are in the backend. */
+  /**
+   * Every feature's data, read by the suite's own DuckDB, its metadata document and its listed
+   * versions, through a fresh store; only store keys are in the backend, every listed version has
+   * its data, and each feature's current build is kept as a version (it was stored as one first).
+   */
   async function storeState(description: StoreDescription): Promise<StoreState> {
     const keys = await storedKeys(description);
-    for (const key of keys) assert.ok(KEYS.includes(key), `the store holds '${key}', which is neither a whole feature nor a document`);
+    for (const key of keys) assert.ok(KEYS.includes(key) || VERSION_KEY.test(key), `the store holds '${key}', which is neither a whole feature, a document nor a kept version`);
+    for (const key of keys.filter((key) => key.endsWith(".json") && VERSION_KEY.test(key))) {
+      assert.ok(keys.includes(key.replace(/\.json$/, ".parquet")), `version '${key}' is listed without its data`);
+    }
     return withStore(description, async (store) => {
       const state: StoreState = new Map();
       for (const name of NAMES) {
         const file = await store.getFile(dataKey(name));
         assert.ok(file !== undefined, `feature ${name} has no data`);
         const text = await store.getText(metadataKey(name));
+        const versions = new Set(keys.map((key) => VERSION_KEY.exec(key)).filter((match) => match?.[1] === name && match[3] === "json").map((match) => match![2]!));
         // A document is never half-written: it parses whenever it exists.
-        state.set(name, { data: await dataFacts(file), document: text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>) });
+        state.set(name, { data: await dataFacts(file), document: text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>), versions });
+        assert.ok(versions.has(state.get(name)!.data.buildId), `feature ${name}'s current build ${state.get(name)!.data.buildId} is not kept as a version`);
       }
       return state;
     });
@@ -146,7 +162,7 @@ export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteO
         { name, rows: data.rows, buildId: data.buildId, fingerprint: data.fingerprint },
       );
     }
-    assert.deepEqual((await storedKeys(description)).sort(), KEYS);
+    assert.deepEqual((await storedKeys(description)).filter((key) => !VERSION_KEY.test(key)).sort(), KEYS);
   }
 
   /** The features the next build of `version` skips: those already at it, whose document matches unless the store serves files in place (core then repairs it). */
@@ -187,7 +203,7 @@ export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteO
 
           // Counted before anything opens the store here: a store's first check() removes them.
           const leftovers = await leftoversOf(description, child.pid);
-          // The kill before a data file is put leaves the file it staged, for the next check() to remove.
+          // The kill before a staged file is put leaves it, for the next check() to remove.
           if (typeof kill !== "number" && kill.operation === "putFile") assert.ok(leftovers.length > 0, `${context}: no staged file left`);
           const state = await storeState(description).catch((error: Error) => {
             throw new Error(`${context}: ${error.message}`);
@@ -259,7 +275,7 @@ export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteO
         const description = await options.describeStore();
         const inPlace = await withStore(description, async (store) => store.capabilities.servesFilesInPlace);
         const config = (version: FeatureVersion, extra: Pick<BuildChildConfig, "gates" | "metadataDelayMs">): BuildChildConfig => ({ store: description, source, version, features: FEATURES, force: true, ...extra });
-        // Exactly the worst order, through gate files: 1 puts f1's data, 2 puts f1's data and document, 1 puts its document last.
+        // Exactly the worst order, through gate files: 1 makes f1's data current, 2 makes its own f1 data current and writes its document, 1 writes its document last.
         const gate = (name: string) => path.join(directory, `gate-${name}`);
         const state = await buildConcurrently(
           description,
@@ -267,13 +283,13 @@ export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteO
           [
             config(1, {
               gates: [
-                { when: "after", operation: "putFile", feature: "f1", create: gate("one-data") },
+                { when: "after", operation: "copy", feature: "f1", create: gate("one-data") },
                 { when: "before", operation: "putText", feature: "f1", waitFor: gate("two-document") },
               ],
             }),
             config(2, {
               gates: [
-                { when: "before", operation: "putFile", feature: "f1", waitFor: gate("one-data") },
+                { when: "before", operation: "copy", feature: "f1", waitFor: gate("one-data") },
                 { when: "after", operation: "putText", feature: "f1", create: gate("two-document") },
               ],
             }),

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { BuildError, Definitions, feature, MlforgeError, type OfflineStore } from "@mlforge/core";
-import { dataKey, listFeatureNames, metadataKey } from "@mlforge/core/store-kit";
+import { BuildError, Definitions, feature, FeatureRollbackError, FeatureVersionNotFoundError, MlforgeError, type FeatureFrame, type OfflineStore } from "@mlforge/core";
+import { dataKey, listFeatureNames, metadataKey, versionDataKey, versionMetadataKey, versionsPrefix } from "@mlforge/core/store-kit";
 import { literal, query } from "./query";
 
 export { crashTestSuite, type CrashPoint, type CrashTestSuiteOptions, type TimedTestFunction } from "./crash-test-suite";
@@ -38,7 +38,7 @@ async function withTransactions(body: (transactions: string) => Promise<void>): 
   }
 }
 
-function totalSpend(source: string, sql = "SELECT user_id, sum(amount) AS total_spend FROM $src GROUP BY user_id") {
+function totalSpend(source: string, sql = "SELECT user_id, sum(amount) AS total_spend FROM $src GROUP BY user_id ORDER BY user_id") {
   return feature({ name: "user_total_spend", keys: ["user_id"], source }, (relation) => sql.replace("$src", relation));
 }
 
@@ -88,8 +88,14 @@ export function offlineStoreTestSuite(test: TestFunction, createStore: StoreFact
     assert.equal(head.uri, stored.uri);
     if (stored.etag !== undefined) assert.equal(head.etag, stored.etag);
 
-    await store.copy(dataKey("numbers"), "_versions/numbers/1.parquet");
+    const copied = await store.copy(dataKey("numbers"), "_versions/numbers/1.parquet");
+    assert.equal(copied.bytes, bytes.length);
+    assert.ok(copied.uri.endsWith("_versions/numbers/1.parquet"), `uri ${copied.uri} names the copy`);
+    const copiedHead = await store.head("_versions/numbers/1.parquet");
+    if (copied.etag !== undefined) assert.equal(copiedHead?.etag, copied.etag);
     assert.deepEqual(await readFile((await store.getFile("_versions/numbers/1.parquet"))!), bytes);
+    await assert.rejects(async () => store.copy("_versions/numbers/missing.parquet", "_versions/numbers/2.parquet"), (error: unknown) => MlforgeError.isInstance(error));
+    assert.equal(await store.head("_versions/numbers/2.parquet"), undefined);
     await store.delete(dataKey("numbers"));
     assert.equal(await store.head(dataKey("numbers")), undefined);
     assert.equal(await store.getFile(dataKey("numbers")), undefined);
@@ -174,6 +180,99 @@ export function offlineStoreTestSuite(test: TestFunction, createStore: StoreFact
       assert.deepEqual(await readFile((await store.getFile(dataKey("user_total_spend")))!), before.data);
       assert.equal(await store.getText(metadataKey("user_total_spend")), before.metadata);
       assert.deepEqual(await listed(store), ["user_total_spend"]);
+    });
+  });
+
+  /** `user_total_spend` at `factor` times the amounts, so that each version's values tell it apart. */
+  const scaled = (transactions: string, factor: number) => totalSpend(transactions, `SELECT user_id, sum(amount) * ${factor} AS total_spend FROM $src GROUP BY user_id ORDER BY user_id`);
+  const rowsAt = (factor: number) => [
+    { user_id: "u1", total_spend: 15.5 * factor },
+    { user_id: "u2", total_spend: 7 * factor },
+  ];
+  async function frameRows(frame: Promise<FeatureFrame>): Promise<Record<string, unknown>[]> {
+    const opened = await frame;
+    try {
+      return [...(await opened.rows())].map((row) => ({ ...row }));
+    } finally {
+      await opened.close();
+    }
+  }
+  /** Builds `user_total_spend` once per factor (each a new definition), returning the build ids, oldest first. */
+  async function buildVersions(store: OfflineStore, transactions: string, factors: readonly number[], options: { keepVersions?: number } = {}): Promise<string[]> {
+    const ids: string[] = [];
+    for (const factor of factors) {
+      const definitions = new Definitions({ name: "suite", features: [scaled(transactions, factor)], offlineStore: store, ...options });
+      assert.deepEqual((await definitions.build()).built.map((entry) => entry.name), ["user_total_spend"]);
+      ids.push((await definitions.metadata("user_total_spend"))!.buildId);
+    }
+    return ids;
+  }
+
+  test("every build is kept as a version: its data byte for byte and its metadata document, listed newest first with the current one marked", async () => {
+    const store = await createStore();
+    await withTransactions(async (transactions) => {
+      const ids = await buildVersions(store, transactions, [1, 2]);
+      assert.deepEqual([...(await store.list(versionsPrefix("user_total_spend")))], ids.flatMap((id) => [versionMetadataKey("user_total_spend", id), versionDataKey("user_total_spend", id)]));
+      const current = await readFile((await store.getFile(dataKey("user_total_spend")))!);
+      assert.deepEqual(await readFile((await store.getFile(versionDataKey("user_total_spend", ids[1]!)))!), current);
+      const kept = JSON.parse((await store.getText(versionMetadataKey("user_total_spend", ids[1]!)))!);
+      assert.deepEqual({ buildId: kept.buildId, rows: kept.rows, bytes: kept.bytes }, { buildId: ids[1], rows: 2, bytes: current.length });
+
+      const definitions = new Definitions({ name: "suite", features: [scaled(transactions, 2)], offlineStore: store });
+      const versions = await definitions.versions("user_total_spend");
+      assert.deepEqual(versions.map((version) => [version.buildId, version.current, version.rows]), [
+        [ids[1], true, 2],
+        [ids[0], false, 2],
+      ]);
+    });
+  });
+
+  test("a kept version reads back with its own values after newer builds", async () => {
+    const store = await createStore();
+    await withTransactions(async (transactions) => {
+      const ids = await buildVersions(store, transactions, [1, 2, 3]);
+      const definitions = new Definitions({ name: "suite", features: [scaled(transactions, 3)], offlineStore: store });
+      assert.deepEqual(await frameRows(definitions.read("user_total_spend", { version: ids[0]! })), rowsAt(1));
+      assert.deepEqual(await frameRows(definitions.read("user_total_spend", { version: ids[1]! })), rowsAt(2));
+      assert.deepEqual(await frameRows(definitions.read("user_total_spend")), rowsAt(3));
+    });
+  });
+
+  test("retention keeps exactly keepVersions versions, the newest, the current one included", async () => {
+    const store = await createStore();
+    await withTransactions(async (transactions) => {
+      const ids = await buildVersions(store, transactions, [1, 2, 3, 4], { keepVersions: 2 });
+      const kept = ids.slice(2);
+      assert.deepEqual([...(await store.list(versionsPrefix("user_total_spend")))], kept.flatMap((id) => [versionMetadataKey("user_total_spend", id), versionDataKey("user_total_spend", id)]));
+      const definitions = new Definitions({ name: "suite", features: [scaled(transactions, 4)], offlineStore: store, keepVersions: 2 });
+      assert.deepEqual((await definitions.versions("user_total_spend")).map((version) => version.buildId), [...kept].reverse());
+      await assert.rejects(definitions.read("user_total_spend", { version: ids[0]! }), (error: unknown) => FeatureVersionNotFoundError.isInstance(error));
+    });
+  });
+
+  test("a rollback makes a kept version current: its values, metadata recording it, and the next build with its definition skips", async () => {
+    const store = await createStore();
+    await withTransactions(async (transactions) => {
+      const ids = await buildVersions(store, transactions, [1, 2]);
+      const later = new Definitions({ name: "suite", features: [scaled(transactions, 2)], offlineStore: store });
+      await assert.rejects(later.rollback("user_total_spend", { to: ids[1]! }), (error: unknown) => FeatureRollbackError.isInstance(error) && /is the current one/.test(error.message));
+      await assert.rejects(later.rollback("user_total_spend", { to: "0123456789abcdef" }), (error: unknown) => FeatureVersionNotFoundError.isInstance(error) && error.message.includes(`${ids[1]}, ${ids[0]}`));
+
+      const result = await later.rollback("user_total_spend", { to: "previous" });
+      assert.deepEqual([result.restored.buildId, result.replaced.buildId, result.dryRun], [ids[0], ids[1], false]);
+      assert.deepEqual(await frameRows(later.read("user_total_spend")), rowsAt(1));
+      const document = JSON.parse((await store.getText(metadataKey("user_total_spend")))!);
+      assert.equal(document.buildId, ids[0]);
+      assert.deepEqual([document.rollback?.restoredBuildId, document.rollback?.replacedBuildId], [ids[0], ids[1]]);
+      assert.deepEqual((await later.versions("user_total_spend")).map((version) => [version.buildId, version.current]), [
+        [ids[1], false],
+        [ids[0], true],
+      ]);
+
+      const earlier = new Definitions({ name: "suite", features: [scaled(transactions, 1)], offlineStore: store });
+      assert.deepEqual((await earlier.build()).skipped.map((entry) => entry.name), ["user_total_spend"]);
+      assert.deepEqual((await later.build()).built.map((entry) => entry.name), ["user_total_spend"]);
+      assert.deepEqual(await frameRows(later.read("user_total_spend")), rowsAt(2));
     });
   });
 }

@@ -13,7 +13,7 @@ export function interceptStore<T extends object>(store: T, overrides: { [K in ke
   });
 }
 
-/** The feature a store key belongs to: `user_total_spend.parquet` and `_metadata/user_total_spend.json` → `user_total_spend`. */
+/** The feature a current key belongs to: `user_total_spend.parquet` and `_metadata/user_total_spend.json` → `user_total_spend` (a kept version's key names no feature). */
 export function featureOfKey(key: string): string {
   return key.replace(/^_metadata\//, "").replace(/\.(parquet|json)$/, "");
 }

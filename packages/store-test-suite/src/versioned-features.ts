@@ -13,18 +13,18 @@ export interface BuildChildConfig {
   features: number;
   /** @default false */
   force?: boolean;
-  /** Kill the child (SIGKILL, by itself) as it calls this store operation for this feature: a crash at an exact point. @default none */
-  crashAt?: { operation: "putFile" | "putText"; feature: string };
+  /** Kill the child (SIGKILL, by itself) as it calls this store operation on this feature's current key: a crash at an exact point. @default none */
+  crashAt?: { operation: "putFile" | "putText" | "copy"; feature: string };
   /** Wait this long before each metadata write, widening the window in which another build may replace the data. @default 0 */
   metadataDelayMs?: number;
   /** Files through which two children order their store operations exactly: create one, or wait until one exists. @default none */
   gates?: Gate[];
 }
 
-/** Before or after a store operation for a feature, create a file or wait until a file exists. */
+/** Before or after a store operation on a feature's current key, create a file or wait until a file exists. */
 export interface Gate {
   when: "before" | "after";
-  operation: "putFile" | "putText";
+  operation: "putFile" | "putText" | "copy";
   feature: string;
   create?: string;
   waitFor?: string;
