@@ -10,6 +10,7 @@ import { errorMessage } from "./errors/error-message";
 import { isFeature, type Feature } from "./feature";
 import type { FeatureMetadata } from "./feature-metadata";
 import { featureStats, type FeatureStats, type FeatureStatsOptions } from "./feature-stats";
+import { diffFeature, type FeatureDiff, type FeatureDiffOptions } from "./feature-diff";
 import type { FeatureFrame } from "./feature-frame";
 import type { OfflineStore } from "./offline-store";
 import { checkOptions } from "./options";
@@ -107,6 +108,7 @@ const BUILD_OPTIONS = { features: "names", tags: "names", force: "boolean", onPr
 const MATERIALIZE_OPTIONS = { featureNames: "names", tags: "names", force: "boolean", onProgress: "function", signal: "any" } as const;
 const DEFINITIONS_OPTIONS = { name: "any", features: "any", offlineStore: "any", engine: "any", sources: "any", baseDirectory: "string", onlineStore: "any" } as const;
 const READ_OPTIONS = { version: "string" } as const;
+const DIFF_OPTIONS = { from: "string", to: "string" } as const;
 const VALIDATE_OPTIONS = { features: "names", tags: "names", onProgress: "function", signal: "any" } as const;
 const SYNC_ONLINE_OPTIONS = { features: "names", tags: "names", force: "boolean", graceMs: "number", batchRows: "number", onProgress: "function", signal: "any" } as const;
 const ONLINE_FEATURES_OPTIONS = { features: "any", entities: "any" } as const;
@@ -448,6 +450,22 @@ export class Definitions implements AsyncDisposable {
     this.feature(name);
     await this.offlineStore.check();
     return this.withEngine((engine) => featureStats(engine, this.offlineStore, name, options));
+  }
+
+  /**
+   * How two builds of feature `name` differ (default: the previous one and the current one), computed
+   * by DuckDB over their two data files: columns added, removed and retyped; rows and keys added and
+   * removed (rows matched by the keys, and the timestamp for a feature with one) and rows changed; and
+   * per numeric column the mean and the null count in each build. `from` and `to` are build ids from
+   * `versions(name)`, `"previous"` or `"current"`. Throws `FeatureNotBuiltError` when it was never
+   * built, `PreviousVersionNotFoundError` when no version before the current one is kept, and
+   * `FeatureVersionNotFoundError`, listing the kept versions, for an unknown build id.
+   */
+  async diff(name: string, options: FeatureDiffOptions = {}): Promise<FeatureDiff> {
+    checkOptions("diff", options, DIFF_OPTIONS, { example: 'diff("user_total_spend", { from: "previous", to: "current" })' });
+    const { keys, timestamp } = this.feature(name);
+    await this.offlineStore.check();
+    return this.withEngine((engine) => diffFeature(engine, this.offlineStore, name, options, { keys, timestamp }));
   }
 
   /** Point-in-time correct training data: one row per entity row, each feature joined as of the row's time. */
