@@ -2,7 +2,7 @@
 // text report's layout from hand-made results.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FeatureDiff } from "@mlforge/core";
@@ -48,21 +48,12 @@ function mlforge(args: string[], environment: { store?: string; variant?: string
   });
 }
 
-/**
- * Builds variant `variant` of user_stats from `csv` into `store` and keeps the build as a version,
- * as a build that keeps versions does (nothing to do when it already did); returns its build id.
- */
+/** Builds variant `variant` of user_stats from `csv` into `store` (every build keeps its version); returns its build id. */
 async function buildVersion(store: string, variant: string, csv: string): Promise<string> {
   await writeFile(source, csv);
   const result = await mlforge(["build", "--target", definitions], { store, variant });
   expect(result.code).toBe(0);
   const { buildId } = JSON.parse(await readFile(path.join(store, "_metadata", "user_stats.json"), "utf8")) as { buildId: string };
-  const kept = path.join(store, "_versions", "user_stats");
-  if (!(await stat(path.join(kept, `${buildId}.parquet`)).catch(() => undefined))) {
-    await mkdir(kept, { recursive: true });
-    await copyFile(path.join(store, "user_stats.parquet"), path.join(kept, `${buildId}.parquet`));
-    await copyFile(path.join(store, "_metadata", "user_stats.json"), path.join(kept, `${buildId}.json`));
-  }
   return buildId;
 }
 

@@ -508,7 +508,7 @@ export class Definitions implements AsyncDisposable {
     checkOptions("diff", options, DIFF_OPTIONS, { example: 'diff("user_total_spend", { from: "previous", to: "current" })' });
     const { keys, timestamp } = this.feature(name);
     await this.offlineStore.check();
-    return this.withEngine((engine) => diffFeature(engine, this.offlineStore, name, options, { keys, timestamp }));
+    return this.withEngine((engine) => diffFeature(engine, this.offlineStore, name, options, { identity: { keys, timestamp }, keepVersions: this.session.keepVersions }));
   }
 
   /** Point-in-time correct training data: one row per entity row, each feature joined as of the row's time. */

@@ -73,6 +73,14 @@ export interface FeatureIdentity {
   timestamp?: string | undefined;
 }
 
+/** What `diffFeature` needs besides the store and the options. */
+export interface DiffContext {
+  /** The feature's keys and timestamp as defined, for a build whose metadata does not say. */
+  identity: FeatureIdentity;
+  /** The definitions' `keepVersions`, for the advice when there is nothing to compare with. */
+  keepVersions: number;
+}
+
 /** One side of a diff once opened: its stored file, its schema and its version. */
 interface DiffSide {
   stored: StoredFeature;
@@ -81,7 +89,7 @@ interface DiffSide {
 }
 
 /** Resolves "previous", "current" or a build id against the kept versions (newest first); a build id is checked when it is opened. */
-function resolveVersion(name: string, selector: string, versions: readonly FeatureVersion[], location: string): string {
+function resolveVersion(name: string, selector: string, versions: readonly FeatureVersion[], location: string, keepVersions: number): string {
   if (selector !== "current" && selector !== "previous") return selector;
   const index = versions.findIndex((version) => version.current);
   // Kept versions without current data: the feature's data file was removed.
@@ -93,6 +101,7 @@ function resolveVersion(name: string, selector: string, versions: readonly Featu
       name,
       versions[index]!.buildId,
       versions.map((version) => version.buildId),
+      keepVersions,
     );
   }
   return previous.buildId;
@@ -239,16 +248,16 @@ export async function diffStoredFeatures(engine: Engine, from: DiffSide, to: Dif
  * when "previous" is asked for and no older version is kept, and `FeatureVersionNotFoundError`,
  * listing the kept versions, for a build id the store does not keep.
  */
-export async function diffFeature(engine: Engine, store: OfflineStore, name: string, options: FeatureDiffOptions, fallback: FeatureIdentity): Promise<FeatureDiff> {
+export async function diffFeature(engine: Engine, store: OfflineStore, name: string, options: FeatureDiffOptions, { identity, keepVersions }: DiffContext): Promise<FeatureDiff> {
   const versions = await listVersions(engine, store, name);
   if (versions.length === 0) throw new FeatureNotBuiltError([name], store.location);
-  const fromId = resolveVersion(name, options.from ?? "previous", versions, store.location);
-  const toId = resolveVersion(name, options.to ?? "current", versions, store.location);
+  const fromId = resolveVersion(name, options.from ?? "previous", versions, store.location, keepVersions);
+  const toId = resolveVersion(name, options.to ?? "current", versions, store.location, keepVersions);
   const [fromStored, toStored] = await openStoredFeatures(engine, store, [
     { name, version: fromId },
     { name, version: toId },
   ]);
   const from = await openSide(engine, fromStored!, versions, fromId);
   const to = await openSide(engine, toStored!, versions, toId);
-  return diffStoredFeatures(engine, from, to, fallback);
+  return diffStoredFeatures(engine, from, to, identity);
 }

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Definitions, feature, FeatureNotBuiltError, FeatureVersionNotFoundError, InvalidOptionError, PreviousVersionNotFoundError, type FeatureDiff } from "@mlforge/core";
@@ -16,9 +16,9 @@ afterEach(() => rm(directory, { recursive: true, force: true }));
 const store = () => path.join(directory, "store");
 
 /** Definitions of feature `user_stats` (keys: user_id) with the given transform of `users.csv`. */
-function userStats(sql: string): Definitions {
+function userStats(sql: string, keepVersions?: number): Definitions {
   const stats = feature({ name: "user_stats", keys: ["user_id"], source }, (users) => sql.replace("$users", users));
-  return new Definitions({ name: "test", features: [stats], offlineStore: new LocalStore(store()) });
+  return new Definitions({ name: "test", features: [stats], offlineStore: new LocalStore(store()), ...(keepVersions === undefined ? {} : { keepVersions }) });
 }
 
 /** Definitions of feature `daily_spend` (keys: user_id, timestamp: day). */
@@ -27,25 +27,11 @@ function dailySpend(sql: string): Definitions {
   return new Definitions({ name: "test", features: [spend], offlineStore: new LocalStore(store()) });
 }
 
-/**
- * Keeps the current build of `name` as a version, as a build that keeps versions does
- * (`_versions/<feature>/<buildId>.{parquet,json}`); nothing when the build already kept it.
- */
-async function keepCurrent(defs: Definitions, name: string): Promise<string> {
-  const { buildId } = (await defs.metadata(name))!;
-  const kept = path.join(store(), "_versions", name);
-  if (await stat(path.join(kept, `${buildId}.parquet`)).catch(() => undefined)) return buildId;
-  await mkdir(kept, { recursive: true });
-  await copyFile(path.join(store(), `${name}.parquet`), path.join(kept, `${buildId}.parquet`));
-  await copyFile(path.join(store(), "_metadata", `${name}.json`), path.join(kept, `${buildId}.json`));
-  return buildId;
-}
-
-/** Builds `defs` from `csv`, keeps the build as a version and returns its build id. */
+/** Builds `defs` from `csv` (every build keeps its version) and returns its build id. */
 async function build(defs: Definitions, name: string, csv: string): Promise<string> {
   await writeFile(source, csv);
   await defs.build();
-  return keepCurrent(defs, name);
+  return (await defs.metadata(name))!.buildId;
 }
 
 // Build A: u1..u4; score 1, 2, 3, NULL (mean 2, one null); visits INTEGER 10, NULL, 30, 50 (mean 30,
@@ -70,6 +56,7 @@ describe("diff of two builds", () => {
   test("previous → current by default: columns added, removed and retyped; rows and keys; means and null counts", async () => {
     const { a, b } = await twoBuilds();
     await using defs = userStats(SQL_B);
+    expect((await readdir(path.join(store(), "_versions", "user_stats"))).sort()).toEqual([`${a}.json`, `${a}.parquet`, `${b}.json`, `${b}.parquet`]);
     const diff = await defs.diff("user_stats");
     expect(diff).toEqual<FeatureDiff>({
       name: "user_stats",
@@ -192,9 +179,34 @@ describe("diff errors", () => {
     expect(PreviousVersionNotFoundError.isInstance(error)).toBe(true);
     expect((error as Error).message).toBe(
       `Feature 'user_stats' has one version only (${a}, the current one): there is nothing to compare it with. ` +
-        "Every build keeps a version (`keepVersions` in new Definitions({ … }), 10 by default; 0 or 1 keep no older one): " +
-        "build the feature again after a change (mlforge build --features user_stats) and compare then.",
+        "Every build keeps a version (`keepVersions`: 10): build the feature again after a change (mlforge build --features user_stats) and compare then.",
     );
+  });
+
+  test.each([
+    [1, "keepVersions: 1 keeps the current build alone: raise `keepVersions` in new Definitions({ … }) (10 is the default) and build again."],
+    [0, "Versions are off (keepVersions: 0): set `keepVersions` in new Definitions({ … }) to 2 or more (10 is the default) and build again."],
+  ])("with keepVersions %d two builds leave nothing to compare with, and the message says to raise it", async (keepVersions, advice) => {
+    await using first = userStats(SQL_A, keepVersions);
+    await build(first, "user_stats", CSV_A);
+    await using defs = userStats(SQL_B, keepVersions);
+    const b = await build(defs, "user_stats", CSV_B);
+    await expect(defs.diff("user_stats")).rejects.toThrow(`Feature 'user_stats' has one version only (${b}, the current one): there is nothing to compare it with. ${advice}`);
+  });
+
+  test("after a rollback to the oldest version there is nothing before it; naming the builds still compares", async () => {
+    const { a, b } = await twoBuilds();
+    await using defs = userStats(SQL_B);
+    await defs.rollback("user_stats", { to: "previous" });
+    const error = await defs.diff("user_stats").catch((caught: unknown) => caught);
+    expect(PreviousVersionNotFoundError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toBe(
+      `Feature 'user_stats' keeps no version older than the current one (${a}, restored by a rollback): there is nothing before it to compare with. ` +
+        `Name the build to compare it with, one of: ${b} (mlforge diff user_stats ${a} ${b}).`,
+    );
+    const diff = await defs.diff("user_stats", { from: "current", to: b });
+    expect([diff.from, diff.to]).toEqual([expect.objectContaining({ buildId: a, current: true }), expect.objectContaining({ buildId: b, current: false })]);
+    expect(diff.rows).toEqual({ added: 2, removed: 2, changed: 1 });
   });
 
   test("an unknown version is FeatureVersionNotFoundError naming the kept ones", async () => {

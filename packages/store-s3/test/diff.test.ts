@@ -2,28 +2,15 @@ import { randomUUID } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Definitions } from "@mlforge/core";
-import { dataKey, metadataKey } from "@mlforge/core/store-kit";
 import { S3Store } from "@mlforge/store-s3";
-import { IamGateway, type IamPolicy } from "./support/iam-gateway";
+import { IamGateway } from "./support/iam-gateway";
+import { FULL, READ_ONLY } from "./support/policies";
 import { userTotalSpend, writeTransactions } from "./support/fixtures";
 import { removeStagedFiles, S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server";
 
 const BUCKET = "mlforge-features";
 
 jest.setTimeout(30_000);
-
-/** storage-backends.md, "Read-Only Access". */
-const READ_ONLY: IamPolicy = {
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Sid: "mlforgeFeatureStoreReadOnly",
-      Effect: "Allow",
-      Action: ["s3:GetObject", "s3:ListBucket"],
-      Resource: ["arn:aws:s3:::mlforge-features", "arn:aws:s3:::mlforge-features/*"],
-    },
-  ],
-};
 
 let s3: TestS3Server;
 let gateway: IamGateway;
@@ -46,29 +33,23 @@ function store(prefix: string): S3Store {
   return new S3Store({ bucket: BUCKET, prefix, endpoint: gateway.endpoint, credentials: S3RVER_CREDENTIALS, cacheDirectory: path.join(s3.directory, `cache-${randomUUID()}`) });
 }
 
-/**
- * Builds user_total_spend and keeps the build as a version (`_versions/<feature>/<buildId>.*`),
- * as a build that keeps versions does; nothing to copy when it already did. Returns its build id.
- */
+/** Builds user_total_spend (the build keeps its version under `_versions/`); returns its build id. */
 async function buildVersion(made: S3Store): Promise<string> {
   await using defs = new Definitions({ name: "diff", features: [userTotalSpend(transactions)], offlineStore: made });
   await defs.build({ force: true });
-  const { buildId } = (await defs.metadata("user_total_spend"))!;
-  const kept = `_versions/user_total_spend/${buildId}`;
-  if ((await made.head(`${kept}.parquet`)) === undefined) {
-    await made.copy(dataKey("user_total_spend"), `${kept}.parquet`);
-    await made.copy(metadataKey("user_total_spend"), `${kept}.json`);
-  }
-  return buildId;
+  return (await defs.metadata("user_total_spend"))!.buildId;
 }
 
 test("read-only policy: diff of two builds works with s3:GetObject and s3:ListBucket alone", async () => {
   const prefix = `team-${randomUUID()}/features`;
-  gateway.policy = undefined;
+  gateway.policy = FULL;
   // u1 15.5, u2 7; then u1 17.5 (changed), u3 4 (added), u2 gone (removed).
   const a = await buildVersion(store(prefix));
   await writeFile(transactions, "user_id,amount\nu1,10.5\nu1,5\nu1,2\nu3,4\n");
   const b = await buildVersion(store(prefix));
+  expect(await s3.keys(BUCKET, `${prefix}/_versions/`)).toEqual(
+    [a, b].flatMap((id) => [`${prefix}/_versions/user_total_spend/${id}.json`, `${prefix}/_versions/user_total_spend/${id}.parquet`]),
+  );
 
   gateway.policy = READ_ONLY;
   gateway.clear();
