@@ -29,6 +29,10 @@ export interface PositionalDescriptor {
   label: string;
   /** A value for messages' examples: "user_total_spend". */
   example: string;
+  /** Its placeholder in help, such as `<from>`. @default `<name>` */
+  placeholder?: string;
+  /** What it means, shown under "Arguments:" in the command's help. @default none (not listed) */
+  description?: string;
 }
 
 /** One `mlforge` command, described once: parsing, `--help` and dispatch are derived from it. */
@@ -40,6 +44,8 @@ export interface CommandDescriptor {
   usage: string;
   /** At most one, required. @default none */
   positional?: PositionalDescriptor;
+  /** Positionals that may follow the required one, in order; each may be left out from the end. @default none */
+  optionalPositionals?: readonly PositionalDescriptor[];
   /** The flags only this command takes (global flags are in `GLOBAL_FLAGS`). */
   flags: readonly FlagDescriptor[];
   /** Checks flags against each other once parsed; throws `UsageError`. @default none */

@@ -170,6 +170,24 @@ export const COMMANDS: readonly CommandDescriptor[] = [
     run: async (context) => (await import("./rollback-command")).rollbackCommand(context),
   },
   {
+    name: "diff",
+    summary: "Compare two builds of a feature: columns, rows and keys added or removed, numeric means and null counts",
+    usage: "diff <feature> [<from> [<to>]]",
+    positional: { name: "feature", label: "feature name", example: "user_total_spend", placeholder: "<feature>", description: "the feature to compare two builds of" },
+    optionalPositionals: [
+      {
+        name: "fromVersion",
+        label: "build to compare from",
+        example: "user_total_spend previous current",
+        placeholder: "<from>",
+        description: 'the older build: a build id from `mlforge versions <feature>`,\n"previous" (the build before the current one; the default) or "current"',
+      },
+      { name: "toVersion", label: "build to compare with", example: "user_total_spend previous current", placeholder: "<to>", description: 'the newer build: a build id, "previous" or "current" (the default)' },
+    ],
+    flags: [],
+    run: async (context) => (await import("./diff-command")).diffCommand(context),
+  },
+  {
     name: "training-data",
     summary: "Join features to entity rows point in time and write the result to a file",
     usage: "training-data",

@@ -45,6 +45,10 @@ export interface CliArguments {
   previous: boolean;
   /** `--dry-run`: `rollback` says what it would do and changes nothing. */
   "dry-run": boolean;
+  /** `diff`'s second positional: the build to compare from (a build id, "previous" or "current"). */
+  fromVersion?: string;
+  /** `diff`'s third positional: the build to compare with (a build id, "previous" or "current"). */
+  toVersion?: string;
   force: boolean;
   json: boolean;
   help: boolean;
@@ -110,10 +114,18 @@ export function parseArguments(argv: readonly string[]): CliArguments {
   if (result.target !== undefined && result.target.trim() === "") throw new UsageError("--target needs a file path, for example --target src/definitions.ts.");
 
   const { positional } = descriptor;
+  const optional = descriptor.optionalPositionals ?? [];
   if (positional !== undefined) {
     if (rest.length === 0) throw new UsageError(`${command} needs a ${positional.label}, for example \`mlforge ${command} ${positional.example}\`.`);
-    if (rest.length > 1) throw new UsageError(`${command} takes one ${positional.label}, got ${rest.length}: ${rest.join(", ")}.`);
+    if (rest.length > 1 + optional.length) {
+      throw new UsageError(
+        optional.length === 0
+          ? `${command} takes one ${positional.label}, got ${rest.length}: ${rest.join(", ")}.`
+          : `${command} takes a ${positional.label} and at most ${optional.length} more (${optional.map((item) => item.placeholder ?? `<${item.name}>`).join(", ")}), got ${rest.length} arguments: ${rest.join(", ")}.`,
+      );
+    }
     fields[positional.name] = rest[0];
+    for (const [index, item] of optional.entries()) if (rest[index + 1] !== undefined) fields[item.name] = rest[index + 1];
   } else if (rest.length > 0) {
     throw new UsageError(`${command} takes no arguments, got: ${rest.join(" ")}. Select features with --features a,b.`);
   }

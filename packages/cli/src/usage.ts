@@ -43,10 +43,14 @@ function globalUsage(): string {
   return `Usage: mlforge <command> [options]\n\nCommands:\n${commands.join("\n")}\n\nOptions:\n${options.join("\n")}\n\n${EXAMPLE}\n${EXIT_CODES_LINE}`;
 }
 
-/** The text `mlforge <command> --help` prints. */
+/** The text `mlforge <command> --help` prints; positionals with a description are listed under "Arguments:". */
 export function commandUsage(command: CommandDescriptor): string {
   const options = [...command.flags, ...GLOBAL_FLAGS].map((flag) => row(flagLabel(flag), flag.description));
-  return `Usage: mlforge ${command.usage} [options]\n\n${command.summary}.\n\nOptions:\n${options.join("\n")}\n\n${EXIT_CODES_LINE}`;
+  const positionals = [command.positional, ...(command.optionalPositionals ?? [])]
+    .filter((item) => item?.description !== undefined)
+    .map((item) => row(item!.placeholder ?? `<${item!.name}>`, item!.description!));
+  const argumentsPart = positionals.length === 0 ? "" : `Arguments:\n${positionals.join("\n")}\n\n`;
+  return `Usage: mlforge ${command.usage} [options]\n\n${command.summary}.\n\n${argumentsPart}Options:\n${options.join("\n")}\n\n${EXIT_CODES_LINE}`;
 }
 
 /** The text `mlforge --help` prints. */

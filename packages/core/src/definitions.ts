@@ -10,6 +10,7 @@ import { errorMessage } from "./errors/error-message";
 import { isFeature, type Feature } from "./feature";
 import type { FeatureMetadata } from "./feature-metadata";
 import { featureStats, type FeatureStats, type FeatureStatsOptions } from "./feature-stats";
+import { diffFeature, type FeatureDiff, type FeatureDiffOptions } from "./feature-diff";
 import type { FeatureFrame } from "./feature-frame";
 import type { OfflineStore } from "./offline-store";
 import { checkOptions } from "./options";
@@ -118,6 +119,7 @@ const ROLLBACK_OPTIONS = { to: "string", dryRun: "boolean" } as const;
 /** How many versions of each feature a build keeps when `keepVersions` is not given. */
 export const DEFAULT_KEEP_VERSIONS = 10;
 const READ_OPTIONS = { version: "string" } as const;
+const DIFF_OPTIONS = { from: "string", to: "string" } as const;
 const VALIDATE_OPTIONS = { features: "names", tags: "names", onProgress: "function", signal: "any" } as const;
 const SYNC_ONLINE_OPTIONS = { features: "names", tags: "names", force: "boolean", graceMs: "number", batchRows: "number", onProgress: "function", signal: "any" } as const;
 const ONLINE_FEATURES_OPTIONS = { features: "any", entities: "any" } as const;
@@ -491,6 +493,22 @@ export class Definitions implements AsyncDisposable {
     this.feature(name);
     await this.offlineStore.check();
     return this.withEngine((engine) => featureStats(engine, this.offlineStore, name, options));
+  }
+
+  /**
+   * How two builds of feature `name` differ (default: the previous one and the current one), computed
+   * by DuckDB over their two data files: columns added, removed and retyped; rows and keys added and
+   * removed (rows matched by the keys, and the timestamp for a feature with one) and rows changed; and
+   * per numeric column the mean and the null count in each build. `from` and `to` are build ids from
+   * `versions(name)`, `"previous"` or `"current"`. Throws `FeatureNotBuiltError` when it was never
+   * built, `PreviousVersionNotFoundError` when no version before the current one is kept, and
+   * `FeatureVersionNotFoundError`, listing the kept versions, for an unknown build id.
+   */
+  async diff(name: string, options: FeatureDiffOptions = {}): Promise<FeatureDiff> {
+    checkOptions("diff", options, DIFF_OPTIONS, { example: 'diff("user_total_spend", { from: "previous", to: "current" })' });
+    const { keys, timestamp } = this.feature(name);
+    await this.offlineStore.check();
+    return this.withEngine((engine) => diffFeature(engine, this.offlineStore, name, options, { identity: { keys, timestamp }, keepVersions: this.session.keepVersions }));
   }
 
   /** Point-in-time correct training data: one row per entity row, each feature joined as of the row's time. */

@@ -27,6 +27,7 @@ export type { FeatureSyncResult, FeatureSyncStatus, OnlineSyncProgressEvent, Onl
 export type { OnlineFeaturesOptions } from "./online/read-options";
 export type { JoinPlan, TrainingDataOptions } from "./point-in-time";
 export type { FeatureVersion } from "./versions";
+export type { FeatureDiff, FeatureDiffOptions, NumericColumnDiff, RetypedColumn, ValueChange } from "./feature-diff";
 export type { RollbackOptions, RollbackResult, RollbackVersion } from "./rollback";
 export type { FeatureRef } from "./stored-feature";
 export type { LocalSourceFile, RemoteSourceFile, SourceFile, SourceFormat } from "./source";

@@ -140,24 +140,30 @@ export async function openStoredFeatures(engine: Engine, store: OfflineStore, re
   const requests = refs.map((ref) => (typeof ref === "string" ? { name: ref } : ref));
   const versions = new Map<number, Promise<StoredFeature>>();
   for (const [index, { name, version }] of requests.entries()) if (version !== undefined) versions.set(index, openVersion(engine, store, name, version));
-  // Downloads and documents in parallel; footers one by one, on the one connection.
-  const found = await Promise.all(
-    requests.map(({ name, version }) => (version === undefined ? Promise.all([store.getFile(dataKey(name)), readMetadataDocument(store, name)]) : undefined)),
-  );
-  const missing = requests.filter((request, index) => request.version === undefined && found[index]![0] === undefined).map(({ name }) => name);
-  if (missing.length > 0) throw new FeatureNotBuiltError(missing, store.location);
-  const opened: StoredFeature[] = [];
-  for (const [index, { name }] of requests.entries()) {
-    const version = versions.get(index);
-    if (version !== undefined) {
-      opened.push(await version);
-      continue;
+  try {
+    // Downloads and documents in parallel; footers one by one, on the one connection.
+    const found = await Promise.all(
+      requests.map(({ name, version }) => (version === undefined ? Promise.all([store.getFile(dataKey(name)), readMetadataDocument(store, name)]) : undefined)),
+    );
+    const missing = requests.filter((request, index) => request.version === undefined && found[index]![0] === undefined).map(({ name }) => name);
+    if (missing.length > 0) throw new FeatureNotBuiltError(missing, store.location);
+    const opened: StoredFeature[] = [];
+    for (const [index, { name }] of requests.entries()) {
+      const version = versions.get(index);
+      if (version !== undefined) {
+        opened.push(await version);
+        continue;
+      }
+      const [path, document] = found[index]!;
+      const file = await readFeatureFile(engine, store, name, path!);
+      opened.push({ name, path: path!, metadata: metadataOfStoredFile(document, file) });
     }
-    const [path, document] = found[index]!;
-    const file = await readFeatureFile(engine, store, name, path!);
-    opened.push({ name, path: path!, metadata: metadataOfStoredFile(document, file) });
+    return opened;
+  } finally {
+    // When one fails, the others must not outlive this call: the caller closes the engine they
+    // query next, and their rejection would be unhandled (the process ends).
+    await Promise.allSettled(versions.values());
   }
-  return opened;
 }
 
 /** Opens the stored feature `name` (see `openStoredFeatures`), or undefined when it was never built. */

@@ -9,6 +9,7 @@ export { FeatureRollbackError, type FeatureRollbackProblem } from "./feature-rol
 export { FeatureVersionNotFoundError } from "./feature-version-not-found-error";
 export { InvalidOptionError } from "./invalid-option-error";
 export { MlforgeError } from "./mlforge-error";
+export { PreviousVersionNotFoundError } from "./previous-version-not-found-error";
 export { SourceNotFoundError } from "./source-not-found-error";
 export { StoreAccessError } from "./store-access-error";
 export { TrainingDataError } from "./training-data-error";
