@@ -13,7 +13,7 @@ import { quoteIdentifier, quoteLiteral } from "./sql";
 import { createTemporaryDirectory, removeTemporaryDirectory } from "./temporary-directory";
 import { quotePath } from "./literal-path";
 import { keyKind } from "./online/key-codec";
-import { hashEntities, manifestEntities, type TrainingManifest, type TrainingPlan } from "./training-manifest";
+import { checkEntityRows, hashEntities, manifestEntities, readTrainingManifest, type TrainingManifest, type TrainingPlan } from "./training-manifest";
 
 /** A feature of a training set: its name (the current build), or `{ name, version }` to join a kept build (a build id from `defs.versions(name)`). */
 export type TrainingFeature = string | FeatureRef;
@@ -36,6 +36,26 @@ export interface TrainingDataOptions {
    * @default "auto"
    */
   plan?: JoinPlan;
+  /** Only with `ReproduceTrainingDataOptions`. */
+  reproduce?: undefined;
+}
+
+/**
+ * Options of `Definitions.getTrainingData()` that make a training set again from the manifest in
+ * the footer of one written by `frame.writeParquet()`: the same feature builds, timestamp column
+ * and join plans, checked to be joined to the same entity rows.
+ */
+export interface ReproduceTrainingDataOptions {
+  /** The training set's Parquet file (relative to `process.cwd()`), as `frame.writeParquet()` wrote it. */
+  reproduce: string;
+  /** The entity rows it was made from, in the same order: a file path or an array of row objects. */
+  entities: Entities;
+  /** Taken from the manifest. */
+  features?: undefined;
+  /** Taken from the manifest. */
+  timestamp?: undefined;
+  /** Taken from the manifest. */
+  plan?: undefined;
 }
 
 /** A way to join a time-stamped feature as of each entity row's time. */
@@ -65,7 +85,7 @@ interface StoredFeatureColumns {
   rows: number;
 }
 
-const TRAINING_DATA_OPTIONS = { features: "any", entities: "any", timestamp: "any", plan: "any" } as const;
+const TRAINING_DATA_OPTIONS = { features: "any", entities: "any", timestamp: "any", plan: "any", reproduce: "any" } as const;
 
 /** Types an event time may have; anything else cannot be compared with a point in time. */
 const timeTypes = new Set(["DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE", "VARCHAR"]);
@@ -97,7 +117,7 @@ function featureRef(entry: unknown): FeatureRef | undefined {
   return typeof version === "string" && version !== "" ? { name, version } : undefined;
 }
 
-function validateOptions(options: TrainingDataOptions): void {
+function validateOptions(options: TrainingDataOptions | ReproduceTrainingDataOptions): void {
   // A TrainingDataError, as before InvalidOptionError existed; it still passes InvalidOptionError.isInstance.
   checkOptions("getTrainingData", options, TRAINING_DATA_OPTIONS, {
     example: '{ features: ["user_total_spend"], entities: "data/labels.parquet", timestamp: "event_time" }',
@@ -109,6 +129,19 @@ function validateOptions(options: TrainingDataOptions): void {
       throw new TrainingDataError("getTrainingData needs `entities`: a path to a .parquet, .csv or .json file, or an array of row objects.");
     }
   };
+  if (options.reproduce !== undefined) {
+    if (typeof options.reproduce !== "string" || options.reproduce.trim() === "") {
+      throw new TrainingDataError('getTrainingData option \'reproduce\' must be the path of a training set written by frame.writeParquet(), for example reproduce: "train.parquet".');
+    }
+    const given = (["features", "timestamp", "plan"] as const).filter((key) => options[key] !== undefined);
+    if (given.length > 0) {
+      throw new TrainingDataError(
+        `getTrainingData with 'reproduce' takes the features, their versions, the timestamp column and the join plans from the training set's manifest: drop ${quoted(given)}.`,
+      );
+    }
+    checkEntities();
+    return;
+  }
   if (!Array.isArray(features) || features.length === 0) {
     throw new TrainingDataError('getTrainingData needs at least one feature name in `features`, for example features: ["user_total_spend"].');
   }
@@ -321,11 +354,28 @@ function trainingSql(
   return [`WITH ${[...ctes, ...lateCtes].join(",\n")}`, `SELECT ${outputs.join(", ")}`, `FROM ${e}`, ...joins, `ORDER BY ${column(e, rowName)}`].join("\n");
 }
 
+/** The manifest in the footer of training set `file`, read with an engine of its own (see `readTrainingManifest`). */
+async function readManifestFile(context: Session, file: string): Promise<TrainingManifest> {
+  const engine = await Engine.open(context.engineOptions);
+  try {
+    return await readTrainingManifest(engine, path.resolve(context.baseDirectory, file), file);
+  } finally {
+    engine.close();
+  }
+}
+
 /** A pinned build is joined by the keys and timestamp it was built with, which a later definition may have changed. */
 function asBuilt(feature: Feature, ref: FeatureRef, stored: StoredFeature): Feature {
   const metadata = stored.metadata;
   if (ref.version === undefined || metadata === undefined) return feature;
   return { ...feature, keys: metadata.keys, timestamp: metadata.timestamp };
+}
+
+/** The plan a reproduced training set's manifest records for time-stamped feature `name`. */
+function forcedPlan(forced: ReadonlyMap<string, TrainingPlan>, name: string): Exclude<JoinPlan, "auto"> {
+  const plan = forced.get(name);
+  if (plan === "asof" || plan === "rank") return plan;
+  throw new TrainingDataError(`The training set's manifest records no as-of plan for feature '${name}', whose build has a timestamp: the manifest does not describe this build. Pass an unchanged training set file.`);
 }
 
 /**
@@ -350,18 +400,39 @@ function trainingManifest(
   };
 }
 
+/** Throws `TrainingDataError` when a reproduction did not use what the manifest records (which only a hand-edited manifest can cause). */
+function checkReproduced(expected: TrainingManifest, actual: TrainingManifest | undefined, given: string): void {
+  const differences: string[] = [];
+  if (actual === undefined) differences.push("a feature's data has no build id");
+  else {
+    for (const [index, feature] of expected.features.entries()) {
+      const used = actual.features[index]!;
+      for (const key of ["buildId", "fingerprint", "rows", "plan"] as const) {
+        if (used[key] !== feature[key]) differences.push(`feature '${feature.name}' ${key} ${String(used[key])}, not ${String(feature[key])}`);
+      }
+    }
+    if (actual.timestamp !== expected.timestamp) differences.push(`timestamp ${String(actual.timestamp)}, not ${String(expected.timestamp)}`);
+  }
+  if (differences.length === 0) return;
+  throw new TrainingDataError(
+    `Training set '${given}' could not be reproduced as its manifest describes it: the reproduction has ${differences.join("; ")}. ` +
+      "Was the manifest edited by hand? Pass the file as frame.writeParquet() wrote it.",
+  );
+}
+
 /**
  * Point-in-time correct training data: exactly one row per entity row, in the entity rows' order,
  * with the entity columns first and then each feature's value columns. A feature with a timestamp
  * contributes its latest row with the same keys and a time at or before the entity's time (none:
  * NULLs); one without contributes the row with the same keys. Every problem that can be seen
  * without running the join is reported before any work. The frame's `manifest` records the builds,
- * plans and entity rows used.
+ * plans and entity rows used; with `reproduce`, they come from a written training set's manifest.
  */
-export async function getTrainingData(context: Session, options: TrainingDataOptions): Promise<FeatureFrame> {
+export async function getTrainingData(context: Session, options: TrainingDataOptions | ReproduceTrainingDataOptions): Promise<FeatureFrame> {
   validateOptions(options);
-  const refs = options.features.map((entry) => featureRef(entry)!);
-  const timestamp = options.timestamp;
+  const reproduce = options.reproduce === undefined ? undefined : await readManifestFile(context, options.reproduce);
+  const refs = reproduce?.features.map(({ name, buildId }) => ({ name, version: buildId })) ?? options.features!.map((entry) => featureRef(entry)!);
+  const timestamp = reproduce === undefined ? options.timestamp : reproduce.timestamp;
   const selected = selectFeatures(context.features, refs.map(({ name }) => name));
   await context.offlineStore.check();
 
@@ -409,10 +480,12 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
     const hash = await hashEntities(engine, entities.relation, entities.columns);
     const numRows = hash.rows;
     const entityPart = manifestEntities(entities.columns, hash);
+    if (reproduce !== undefined) checkEntityRows(reproduce, entityPart, hash.duckdb, options.reproduce!);
     const requested = options.plan ?? "auto";
+    const forced = reproduce === undefined ? undefined : new Map(reproduce.features.map(({ name, plan }) => [name, plan]));
     const plans = new Map<string, TrainingPlan>();
     const sql = trainingSql(entities, stored, timestamp, (feature) => {
-      const plan = requested === "auto" ? choosePlan(numRows, feature.rows) : requested;
+      const plan = forced === undefined ? (requested === "auto" ? choosePlan(numRows, feature.rows) : requested) : forcedPlan(forced, feature.feature.name);
       plans.set(feature.feature.name, plan);
       return plan;
     });
@@ -423,6 +496,7 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
       throw new TrainingDataError(`DuckDB could not plan the training data query: ${errorMessage(error)}`, { cause: error });
     }
     const manifest = trainingManifest(files, plans, entityPart, timestamp, hash.duckdb);
+    if (reproduce !== undefined) checkReproduced(reproduce, manifest, options.reproduce!);
     return new FeatureFrame({ sql, schema, numRows, engineOptions: context.engineOptions, temporaryDirectory, ...(manifest === undefined ? {} : { manifest }) });
   } catch (error) {
     if (temporaryDirectory !== undefined) await removeTemporaryDirectory(temporaryDirectory);

@@ -1,11 +1,18 @@
 import { createHash } from "node:crypto";
+import { stat } from "node:fs/promises";
 import type { Column, Engine } from "./engine";
-import { quoteIdentifier } from "./sql";
+import { EntityRowsMismatchError, SourceNotFoundError, TrainingDataError } from "./errors";
+import { errorMessage, firstLine } from "./errors/error-message";
+import { FEATURE_NAME_PATTERN } from "./feature";
+import { isBuildId } from "./layout";
+import { quotePath } from "./literal-path";
+import { quoteIdentifier, quoteLiteral } from "./sql";
 
 /**
  * What a training set was made from, so that it can be explained and made again: the build of each
  * feature, how it was joined, and which entity rows. `frame.manifest` returns it and
- * `frame.writeParquet()` stores it in the file's footer (key `mlforge_training`).
+ * `frame.writeParquet()` stores it in the file's footer (key `mlforge_training`), where
+ * `getTrainingData({ reproduce: file, entities })` reads it back.
  *
  * It holds no time or host: a reproduction has the same manifest as the original, so (with the same
  * DuckDB) the same Parquet bytes.
@@ -121,4 +128,105 @@ export function freezeManifest(manifest: TrainingManifest): TrainingManifest {
   Object.freeze(copy.entities.columns);
   Object.freeze(copy.entities);
   return Object.freeze(copy);
+}
+
+const PLANS: readonly string[] = ["asof", "rank", "keys"];
+const isString = (value: unknown): value is string => typeof value === "string";
+const isCount = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** What is wrong with a parsed manifest, or undefined when it has the right shape. */
+function manifestProblem(value: unknown): string | undefined {
+  if (!isRecord(value)) return "it is not a JSON object";
+  if (value.formatVersion !== 1) {
+    return typeof value.formatVersion === "number" && value.formatVersion > 1
+      ? `its formatVersion is ${value.formatVersion}: it was written by a newer mlforge. Upgrade @mlforge/core to reproduce it`
+      : `its formatVersion is ${JSON.stringify(value.formatVersion)}, not 1`;
+  }
+  if (!Array.isArray(value.features) || value.features.length === 0) return "it lists no features";
+  for (const [index, feature] of value.features.entries()) {
+    if (!isRecord(feature)) return `features[${index}] is not an object`;
+    if (!isString(feature.name) || !FEATURE_NAME_PATTERN.test(feature.name)) return `features[${index}].name is not a feature name`;
+    if (!isBuildId(feature.buildId)) return `features[${index}].buildId is not a build id`;
+    if (!isString(feature.fingerprint)) return `features[${index}].fingerprint is not a string`;
+    if (!isCount(feature.rows)) return `features[${index}].rows is not a row count`;
+    if (!PLANS.includes(feature.plan as string)) return `features[${index}].plan is ${JSON.stringify(feature.plan)}, not one of ${PLANS.join(", ")}`;
+  }
+  const names = value.features.map((feature: Record<string, unknown>) => feature.name);
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated !== undefined) return `it lists feature '${String(repeated)}' twice`;
+  const entities = value.entities;
+  if (!isRecord(entities)) return "it has no entities";
+  if (!isCount(entities.rows)) return "entities.rows is not a row count";
+  if (!isString(entities.fingerprint)) return "entities.fingerprint is not a string";
+  if (!Array.isArray(entities.columns) || !entities.columns.every((column) => isRecord(column) && isString(column.name) && isString(column.type))) {
+    return "entities.columns is not a list of columns with name and type";
+  }
+  if (value.timestamp !== undefined && !isString(value.timestamp)) return "its timestamp is not a column name";
+  if (!isString(value.duckdb)) return "it has no duckdb version";
+  return undefined;
+}
+
+/**
+ * The manifest in the footer of training set `file` (an absolute path; `given` is the path as the
+ * caller wrote it, for messages). Throws `SourceNotFoundError` when there is no such file and
+ * `TrainingDataError` when it is not Parquet, has no manifest, or has one of the wrong shape.
+ */
+export async function readTrainingManifest(engine: Engine, file: string, given: string): Promise<TrainingManifest> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) {
+    throw new SourceNotFoundError(given, `Training set '${given}' does not exist (looked for ${file}). Pass the Parquet file that frame.writeParquet() (or \`mlforge training-data --out\`) wrote.`);
+  }
+  let document: string | undefined;
+  try {
+    const [row] = await engine.rows(`SELECT decode(value) AS document FROM parquet_kv_metadata(${quotePath(file)}) WHERE key = ${quoteLiteral(TRAINING_FOOTER_KEY)}::BLOB`);
+    document = row?.document as string | undefined;
+  } catch (error) {
+    throw new TrainingDataError(
+      `Training set '${given}' is not a readable Parquet file (${firstLine(errorMessage(error))}), so it has no manifest to reproduce. Pass the Parquet file that frame.writeParquet() wrote.`,
+      { cause: error },
+    );
+  }
+  if (document === undefined) {
+    throw new TrainingDataError(
+      `Training set '${given}' has no mlforge manifest in its Parquet footer (key '${TRAINING_FOOTER_KEY}'), so it cannot be reproduced. ` +
+        "Only Parquet files written by frame.writeParquet() of a getTrainingData() frame (or `mlforge training-data --out x.parquet`) carry one; CSV files and files written by other tools do not.",
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(document);
+  } catch {
+    parsed = undefined;
+  }
+  const problem = parsed === undefined ? "it is not JSON" : manifestProblem(parsed);
+  if (problem !== undefined) {
+    throw new TrainingDataError(`The mlforge manifest in the footer of training set '${given}' cannot be used: ${problem}.`);
+  }
+  return parsed as TrainingManifest;
+}
+
+const describeColumns = (columns: readonly Column[]) => columns.map(({ name, type }) => `${name} ${type}`).join(", ");
+
+/**
+ * Throws `EntityRowsMismatchError` when the entity rows given to a reproduction are not those the
+ * manifest of training set `given` records, saying what differs when the manifest can tell.
+ */
+export function checkEntityRows(manifest: TrainingManifest, actual: TrainingManifestEntities, duckdb: string, given: string): void {
+  const expected = manifest.entities;
+  if (actual.fingerprint === expected.fingerprint) return;
+  const what =
+    describeColumns(actual.columns) !== describeColumns(expected.columns)
+      ? `Their columns differ: the training set's were ${describeColumns(expected.columns)}; these are ${describeColumns(actual.columns)}.`
+      : actual.rows !== expected.rows
+        ? `The training set had ${expected.rows} entity rows; these are ${actual.rows}.`
+        : `Columns and row count (${actual.rows}) are the same, so values or the rows' order differ.`;
+  const engine = duckdb !== manifest.duckdb ? ` The manifest was computed by DuckDB ${manifest.duckdb} and this is ${duckdb}, whose hash() may differ for the same rows.` : "";
+  throw new EntityRowsMismatchError(
+    `The entity rows are not those training set '${given}' was made from: entity fingerprint expected ${expected.fingerprint}, got ${actual.fingerprint}. ${what}${engine} ` +
+      "Pass the same entity rows, in the same order, as when the training set was written.",
+    given,
+    expected.fingerprint,
+    actual.fingerprint,
+  );
 }

@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import {
   Definitions,
+  EntityRowsMismatchError,
   feature,
   FeatureVersionNotFoundError,
   InvalidOptionError,
+  SourceNotFoundError,
   TrainingDataError,
   type Entities,
   type FeatureFrame,
@@ -261,5 +263,132 @@ describe("pinning versions", () => {
     const unknown = await failure(defs.getTrainingData({ ...base, features: [{ name: "user_daily_spend", version: "0123456789abcdef" }] }));
     expect(FeatureVersionNotFoundError.isInstance(unknown)).toBe(true);
     expect(unknown.message).toContain("Feature 'user_daily_spend' has no version '0123456789abcdef'");
+  });
+});
+
+describe("reproducing a training set", () => {
+  test("after the source changed and two rebuilds: the same rows, values and Parquet bytes, from the pinned builds", async () => {
+    await using defs = definitions();
+    const first = await buildAndKeep(defs);
+    const train = path.join(directory, "train.parquet");
+    const manifest = await writeTrainingSet(defs, train);
+
+    await writeFile(transactions, `${firstTransactions}u2,2025-01-04 10:00:00,100\nu3,2025-01-01 00:00:00,1\n`);
+    const second = await buildAndKeep(defs);
+    await writeFile(transactions, firstTransactions.replace("u1,2025-01-01 09:00:00,10", "u1,2025-01-01 09:00:00,11"));
+    const third = await buildAndKeep(defs);
+    expect(new Set([first.user_daily_spend, second.user_daily_spend, third.user_daily_spend]).size).toBe(3);
+    // The current builds give other values, so reproducing is not the same as joining again.
+    expect(await rowsOf(await defs.getTrainingData({ features: ["user_total_spend", "user_daily_spend"], entities: labels, timestamp: "event_time" }))).not.toEqual(firstRows);
+
+    const again = path.join(directory, "again.parquet");
+    await using frame = await defs.getTrainingData({ reproduce: train, entities: labels });
+    expect(frame.manifest).toEqual(manifest);
+    await frame.writeParquet(again);
+
+    expect(await query(`SELECT * FROM read_parquet(${literal(again)})`)).toEqual(await query(`SELECT * FROM read_parquet(${literal(train)})`));
+    for (const [a, b] of [[train, again], [again, train]]) {
+      expect(await query(`SELECT count(*)::INTEGER AS n FROM (SELECT * FROM read_parquet(${literal(a!)}) EXCEPT ALL SELECT * FROM read_parquet(${literal(b!)}))`)).toEqual([{ n: 0 }]);
+    }
+    expect(await rowsOf(frame)).toEqual(firstRows);
+    // DuckDB writes the same bytes for the same rows and footer (checked at 1M rows, 1 and 2 threads).
+    expect((await readFile(again)).equals(await readFile(train))).toBe(true);
+  });
+
+  test("uses the manifest's plan and timestamp column, not a new choice", async () => {
+    await using defs = definitions();
+    await defs.build();
+    const train = path.join(directory, "train.parquet");
+    // "auto" would join these by ASOF (see the first test).
+    const manifest = await writeTrainingSet(defs, train, { plan: "rank" });
+    await using frame = await defs.getTrainingData({ reproduce: train, entities: labels });
+    expect(frame.manifest).toEqual(manifest);
+    expect(frame.manifest?.features[1]?.plan).toBe("rank");
+    expect(frame.manifest?.timestamp).toBe("event_time");
+    expect(await frame.rows()).toEqual(firstRows);
+  });
+
+  test("entity rows given as objects reproduce from the same objects", async () => {
+    await using defs = definitions();
+    await defs.build();
+    const entities = firstRows.map(({ user_id, event_time, label }) => ({ user_id, event_time, label }));
+    const train = path.join(directory, "objects.parquet");
+    const manifest = await writeTrainingSet(defs, train, { entities });
+    await using frame = await defs.getTrainingData({ reproduce: train, entities: entities.map((row) => ({ ...row })) });
+    expect(frame.manifest).toEqual(manifest);
+  });
+
+  test("a build that retention removed is an error naming the feature, the build and keepVersions", async () => {
+    await using defs = definitions({ keepVersions: 1 });
+    await defs.build();
+    // Both features read the changed source, so both are rebuilt; the first one pinned is named.
+    const { buildId } = (await defs.metadata("user_total_spend"))!;
+    const train = path.join(directory, "train.parquet");
+    await writeTrainingSet(defs, train);
+    await writeFile(transactions, `${firstTransactions}u2,2025-01-04 10:00:00,100\n`);
+    await defs.build();
+
+    const error = await failure(defs.getTrainingData({ reproduce: train, entities: labels }));
+    expect(FeatureVersionNotFoundError.isInstance(error)).toBe(true);
+    expect(error.message).toContain(`Feature 'user_total_spend' has no version '${buildId}'`);
+    expect(error.message).toContain("keepVersions");
+  });
+
+  test("changed entity rows are an error naming the fingerprints and what differs", async () => {
+    await using defs = definitions();
+    await defs.build();
+    const train = path.join(directory, "train.parquet");
+    const manifest = await writeTrainingSet(defs, train);
+    const expected = manifest.entities.fingerprint;
+
+    const reordered = path.join(directory, "reordered.parquet");
+    await query(`COPY (SELECT * FROM read_parquet(${literal(labels)}) ORDER BY event_time) TO ${literal(reordered)} (FORMAT parquet)`);
+    const fewer = path.join(directory, "fewer.parquet");
+    await query(`COPY (SELECT * FROM read_parquet(${literal(labels)}) LIMIT 4) TO ${literal(fewer)} (FORMAT parquet)`);
+    const retyped = path.join(directory, "retyped.parquet");
+    await query(`COPY (SELECT user_id, event_time, label::BIGINT AS label FROM read_parquet(${literal(labels)})) TO ${literal(retyped)} (FORMAT parquet)`);
+
+    for (const [entities, what] of [
+      [reordered, "Columns and row count (5) are the same, so values or the rows' order differ."],
+      [fewer, "The training set had 5 entity rows; these are 4."],
+      [retyped, "Their columns differ: the training set's were user_id VARCHAR, event_time TIMESTAMP, label INTEGER; these are user_id VARCHAR, event_time TIMESTAMP, label BIGINT."],
+    ] as const) {
+      const error = await failure(defs.getTrainingData({ reproduce: train, entities }));
+      expect(EntityRowsMismatchError.isInstance(error) && TrainingDataError.isInstance(error)).toBe(true);
+      const { actual } = error as EntityRowsMismatchError;
+      expect(actual).not.toBe(expected);
+      expect(error.message).toBe(
+        `The entity rows are not those training set '${train}' was made from: entity fingerprint expected ${expected}, got ${actual}. ${what} ` +
+          "Pass the same entity rows, in the same order, as when the training set was written.",
+      );
+    }
+  });
+
+  test("a file without a manifest, a missing file and a damaged manifest say so; reproduce takes no features", async () => {
+    await using defs = definitions();
+    await defs.build();
+    const plain = path.join(directory, "plain.parquet");
+    await query(`COPY (SELECT 1 AS x) TO ${literal(plain)} (FORMAT parquet)`);
+    const noManifest = await failure(defs.getTrainingData({ reproduce: plain, entities: labels }));
+    expect(TrainingDataError.isInstance(noManifest)).toBe(true);
+    expect(noManifest.message).toBe(
+      `Training set '${plain}' has no mlforge manifest in its Parquet footer (key 'mlforge_training'), so it cannot be reproduced. ` +
+        "Only Parquet files written by frame.writeParquet() of a getTrainingData() frame (or `mlforge training-data --out x.parquet`) carry one; CSV files and files written by other tools do not.",
+    );
+
+    const missing = await failure(defs.getTrainingData({ reproduce: "nowhere/train.parquet", entities: labels }));
+    expect(SourceNotFoundError.isInstance(missing)).toBe(true);
+    expect(missing.message).toContain("Training set 'nowhere/train.parquet' does not exist");
+
+    const damaged = path.join(directory, "damaged.parquet");
+    await query(`COPY (SELECT 1 AS x) TO ${literal(damaged)} (FORMAT parquet, KV_METADATA {mlforge_training: '{"formatVersion":1,"features":[{"name":"user_daily_spend","buildId":"../x"}]}'})`);
+    expect((await failure(defs.getTrainingData({ reproduce: damaged, entities: labels }))).message).toBe(
+      `The mlforge manifest in the footer of training set '${damaged}' cannot be used: features[0].buildId is not a build id.`,
+    );
+
+    const both = await failure(defs.getTrainingData({ reproduce: plain, entities: labels, features: ["user_total_spend"] } as never));
+    expect(both.message).toBe(
+      "getTrainingData with 'reproduce' takes the features, their versions, the timestamp column and the join plans from the training set's manifest: drop 'features'.",
+    );
   });
 });
