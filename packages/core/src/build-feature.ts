@@ -54,9 +54,9 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
   const staged = await stageFeature(feature, session, engine, { plan, signal: context.signal });
   return {
     publish: async () => {
-      const { stored, durationMs } = await publishStaged(store, engine, staged, started);
+      const { stored, durationMs, note } = await publishStaged(store, engine, staged, started, { keepVersions: session.keepVersions });
       const checks = staged.checks.length === 0 ? {} : { checks: staged.checks };
-      return { name: feature.name, status: "built", rows: staged.file.rows, bytes: stored.bytes, uri: stored.uri, durationMs, ...checks };
+      return { name: feature.name, status: "built", rows: staged.file.rows, bytes: stored.bytes, uri: stored.uri, durationMs, ...checks, ...(note === undefined ? {} : { note }) };
     },
   };
 }

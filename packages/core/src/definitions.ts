@@ -20,6 +20,7 @@ import { parseReadOptions, type OnlineFeaturesOptions } from "./online/read-opti
 import type { OnlineStore } from "./online-store";
 import { getTrainingData, type ReproduceTrainingDataOptions, type TrainingDataOptions } from "./point-in-time";
 import { readFeature } from "./read-feature";
+import { rollbackFeature, type RollbackOptions, type RollbackResult } from "./rollback";
 import type { Session } from "./session";
 import { describeStoredFeature } from "./stored-feature";
 import { listVersions, type FeatureVersion } from "./versions";
@@ -43,6 +44,12 @@ export interface DefinitionsOptions {
   sources?: readonly SourceProvider[];
   /** Where features are served from, such as `new LocalOnlineStore("./online_store")` from @mlforge/online-local. @default none: online methods throw */
   onlineStore?: OnlineStore;
+  /**
+   * How many builds of each feature the offline store keeps under `_versions/`, the current one
+   * included: `1` keeps the current one alone, `0` turns versions off (no `_versions/`, no
+   * rollback), `Infinity` keeps every build. Older versions are removed after each publish. @default 10
+   */
+  keepVersions?: number;
 }
 
 /** Options of `Definitions.build()`. */
@@ -105,7 +112,11 @@ export interface MaterializeOptions extends Omit<BuildOptions, "features"> {
 /** The options of `build()` and `materialize()`; an unknown one (a misspelt selection) would otherwise build everything. */
 const BUILD_OPTIONS = { features: "names", tags: "names", force: "boolean", onProgress: "function", signal: "any", online: "boolean" } as const;
 const MATERIALIZE_OPTIONS = { featureNames: "names", tags: "names", force: "boolean", onProgress: "function", signal: "any" } as const;
-const DEFINITIONS_OPTIONS = { name: "any", features: "any", offlineStore: "any", engine: "any", sources: "any", baseDirectory: "string", onlineStore: "any" } as const;
+const DEFINITIONS_OPTIONS = { name: "any", features: "any", offlineStore: "any", engine: "any", sources: "any", baseDirectory: "string", onlineStore: "any", keepVersions: "any" } as const;
+const ROLLBACK_OPTIONS = { to: "string", dryRun: "boolean" } as const;
+
+/** How many versions of each feature a build keeps when `keepVersions` is not given. */
+export const DEFAULT_KEEP_VERSIONS = 10;
 const READ_OPTIONS = { version: "string" } as const;
 const VALIDATE_OPTIONS = { features: "names", tags: "names", onProgress: "function", signal: "any" } as const;
 const SYNC_ONLINE_OPTIONS = { features: "names", tags: "names", force: "boolean", graceMs: "number", batchRows: "number", onProgress: "function", signal: "any" } as const;
@@ -183,6 +194,15 @@ export class Definitions implements AsyncDisposable {
     if (options.onlineStore !== undefined && typeof options.onlineStore?.get !== "function") {
       throw new FeatureDefinitionError("Definitions option 'onlineStore' is not an online store. Pass one such as onlineStore: new LocalOnlineStore(\"./online_store\") from @mlforge/online-local.");
     }
+    const keepVersions = options.keepVersions ?? DEFAULT_KEEP_VERSIONS;
+    if (typeof keepVersions !== "number" || !(keepVersions === Infinity || (Number.isSafeInteger(keepVersions) && keepVersions >= 0))) {
+      throw new InvalidOptionError(
+        `Definitions option 'keepVersions' is ${typeof keepVersions === "string" ? JSON.stringify(keepVersions) : String(keepVersions)}; it must be a whole number of 0 or more, or Infinity: ` +
+          "keepVersions: 10 (the default) keeps the current build and the nine before it, 1 the current one alone, 0 turns versions off.",
+        "Definitions",
+        ["keepVersions"],
+      );
+    }
     this.name = options.name;
     this.features = Object.freeze(collectFeatures(options.features));
     this.offlineStore = options.offlineStore;
@@ -193,6 +213,7 @@ export class Definitions implements AsyncDisposable {
       engineOptions: { ...options.engine },
       sources: new SourceProviders(options.sources),
       baseDirectory: path.resolve(options.baseDirectory ?? "."),
+      keepVersions,
     });
     this.online = options.onlineStore === undefined ? undefined : new OnlineServing(options.onlineStore);
     Object.defineProperty(this, marker, { value: true });
@@ -437,6 +458,28 @@ export class Definitions implements AsyncDisposable {
     this.feature(name);
     await this.offlineStore.check();
     return this.withEngine((engine) => listVersions(engine, this.offlineStore, name));
+  }
+
+  /**
+   * Makes a kept version of feature `name` current again: `{ to: buildId }` (from `versions(name)`)
+   * or `{ to: "previous" }` (the newest kept version older than the current one). Atomic as a build
+   * publishes (the data, then the metadata document, which records the rollback); the next
+   * `syncOnline` serves it. With `dryRun`, says what would happen and changes nothing. Throws
+   * `FeatureRollbackError` when that version is already the current one (or none is older), and
+   * `FeatureVersionNotFoundError`, listing the kept versions, for a version the store does not keep.
+   */
+  async rollback(name: string, options: RollbackOptions): Promise<RollbackResult> {
+    checkOptions("rollback", options, ROLLBACK_OPTIONS, { example: 'rollback("user_total_spend", { to: "previous" })' });
+    if (typeof options.to !== "string" || options.to === "") {
+      throw new InvalidOptionError(
+        'rollback needs option \'to\': a build id from versions(name), or "previous", for example rollback("user_total_spend", { to: "previous" }).',
+        "rollback",
+        ["to"],
+      );
+    }
+    this.feature(name);
+    await this.offlineStore.check();
+    return this.withEngine((engine) => rollbackFeature(name, options, { engine, store: this.offlineStore, keepVersions: this.session.keepVersions }));
   }
 
   /**

@@ -42,10 +42,22 @@ export interface FeatureMetadata {
   dataEtag?: string;
   /** The result of each of the feature's checks in this build (absent when it has none, or when the document was rebuilt from the data file). */
   checks?: CheckResult[];
+  /** Set on the current document when a rollback made this build current again (see `Definitions.rollback()`); absent after a build. */
+  rollback?: RollbackRecord;
+}
+
+/** What a rollback records in the metadata document of the version it made current. */
+export interface RollbackRecord {
+  /** The kept build that became current again (the document's `buildId`). */
+  restoredBuildId: string;
+  /** The build that was current before the rollback ("" when the data had no build id). */
+  replacedBuildId: string;
+  /** When the rollback happened (ISO 8601). */
+  rolledBackAt: string;
 }
 
 /** What a built feature's Parquet footer holds (key `mlforge`): the metadata known before its data was written. */
-export type FeatureFooter = Omit<FeatureMetadata, "schema" | "rows" | "bytes" | "durationMs" | "dataEtag" | "checks">;
+export type FeatureFooter = Omit<FeatureMetadata, "schema" | "rows" | "bytes" | "durationMs" | "dataEtag" | "checks" | "rollback">;
 
 /** The key of mlforge's document in a Parquet file's key-value metadata. */
 export const FOOTER_KEY = "mlforge";
@@ -68,6 +80,11 @@ const isSourceFile = (value: unknown): boolean => {
   const file = value as Record<string, unknown> | null;
   return typeof file === "object" && file !== null && isString(file.path) && isCount(file.size) && (isString(file.version) || (typeof file.modifiedMs === "number" && Number.isFinite(file.modifiedMs)));
 };
+const isTime = (value: unknown): boolean => isString(value) && !Number.isNaN(Date.parse(value));
+const isRollbackRecord = (value: unknown): boolean => {
+  const record = value as Record<string, unknown> | null;
+  return typeof record === "object" && record !== null && isString(record.restoredBuildId) && isString(record.replacedBuildId) && isTime(record.rolledBackAt);
+};
 const isColumn = (value: unknown): boolean => {
   const column = value as Record<string, unknown> | null;
   return typeof column === "object" && column !== null && isString(column.name) && isString(column.type);
@@ -88,9 +105,10 @@ const FIELD_RULES: ReadonlyArray<[field: string, required: boolean, check: (valu
   ["bytes", true, isCount, "a whole number of 0 or more"],
   ["fingerprint", true, isString, "a string"],
   ["buildId", true, isString, "a string"],
-  ["builtAt", true, (value) => isString(value) && !Number.isNaN(Date.parse(value)), "an ISO 8601 time"],
+  ["builtAt", true, isTime, "an ISO 8601 time"],
   ["durationMs", true, (value) => typeof value === "number" && Number.isFinite(value) && value >= 0, "a number of 0 or more"],
   ["dataEtag", false, isString, "a string"],
+  ["rollback", false, isRollbackRecord, "an object with restoredBuildId, replacedBuildId and rolledBackAt"],
 ];
 
 /** A metadata document read from a store: the document when it has the right shape, else what is wrong with it. */

@@ -20,8 +20,11 @@ export interface OfflineStoreCapabilities {
 
 /**
  * The contract every offline store implements: a small key-based byte store. Stores move bytes;
- * `@mlforge/core` owns every key (see `layout.ts`: `<feature>.parquet`, `_metadata/<feature>.json`)
- * and every format (Parquet data, the JSON metadata document), so each store writes the same layout.
+ * `@mlforge/core` owns every key (see `layout.ts`: `<feature>.parquet`, `_metadata/<feature>.json`,
+ * `_versions/<feature>/<buildId>.parquet|json`) and every format (Parquet data, the JSON metadata
+ * document), so each store writes the same layout. Objects are immutable once stored: a key is
+ * only ever replaced whole, never written in place, so a store may share bytes between keys (a
+ * hard link, a server-side copy).
  *
  * Keys are `/`-separated relative paths of `[A-Za-z0-9_.@-]` segments. A missing object is
  * `undefined`, not an exception. Every other problem is a `StoreAccessError`; a store reports
@@ -50,8 +53,14 @@ export interface OfflineStore {
   putText(key: string, text: string): Promise<void>;
   /** Keys of the objects directly or indirectly under `prefix` (which ends with `/`), sorted. */
   list(prefix: string): Promise<string[]>;
-  /** Copies an object to another key, replacing it atomically; throws when `from` is missing. */
-  copy(from: string, to: string): Promise<void>;
+  /**
+   * Copies an object to another key, replacing it atomically, without passing its bytes through
+   * core: a store may link (a file system) or copy server-side (S3 CopyObject). Returns the new
+   * object as `putFile` does (its `etag` is the copy's own); throws when `from` is missing, and a
+   * `StoreAccessError` with `reason: "access-denied"` when the credentials may not (core then
+   * uploads its own copy of the bytes where it has one).
+   */
+  copy(from: string, to: string): Promise<StoredObject>;
   /** Removes an object; a missing object is no error. */
   delete(key: string): Promise<void>;
   /** Releases clients and handles. Safe to call twice. */

@@ -17,4 +17,6 @@ export interface Session {
   readonly sources: SourceProviders;
   /** Absolute directory that relative source and entity paths resolve from. */
   readonly baseDirectory: string;
+  /** How many versions of each feature a build keeps, the current one included (0: none; Infinity: all). */
+  readonly keepVersions: number;
 }

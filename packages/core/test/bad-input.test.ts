@@ -241,7 +241,7 @@ describe("unknown options", () => {
   test("new Definitions()", () => {
     const attempt = () => new Definitions({ name: "x", features: [], offlineStore: new LocalStore(storePath), store: "typo" } as never);
     expect(attempt).toThrow(FeatureDefinitionError);
-    expect(attempt).toThrow("Definitions has unknown option 'store'. Known options: name, features, offlineStore, engine, sources, baseDirectory, onlineStore.");
+    expect(attempt).toThrow("Definitions has unknown option 'store'. Known options: name, features, offlineStore, engine, sources, baseDirectory, onlineStore, keepVersions.");
   });
 
   test("build() and materialize(): a misspelt selection fails instead of building everything", async () => {

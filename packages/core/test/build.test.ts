@@ -87,7 +87,7 @@ describe("build", () => {
       ["user_daily_spend", "built", 4],
     ]);
     expect(result.failed).toEqual([]);
-    expect((await readdir(storePath)).sort()).toEqual(["_metadata", "product_popularity.parquet", "user_daily_spend.parquet", "user_total_spend.parquet"]);
+    expect((await readdir(storePath)).sort()).toEqual(["_metadata", "_versions", "product_popularity.parquet", "user_daily_spend.parquet", "user_total_spend.parquet"]);
 
     const file = path.join(storePath, "user_total_spend.parquet");
     expect(result.built[0]!.uri).toBe(file);
@@ -193,7 +193,7 @@ describe("build", () => {
     const error = await buildError(definitions([spend(), broken, popularity()]).build());
     expect(error.result.built.map((entry) => entry.name)).toEqual(["user_total_spend", "product_popularity"]);
     expect(error.result.failed.map((entry) => entry.name)).toEqual(["broken"]);
-    expect((await readdir(storePath)).sort()).toEqual(["_metadata", "product_popularity.parquet", "user_total_spend.parquet"]);
+    expect((await readdir(storePath)).sort()).toEqual(["_metadata", "_versions", "product_popularity.parquet", "user_total_spend.parquet"]);
   });
 
   test("lists features with their stored metadata", async () => {
@@ -263,12 +263,11 @@ describe("bad input loses nothing", () => {
     const failure = error.result.failed[0]!.error!;
     expect(failure).toBeInstanceOf(FeatureBuildError);
     expect(failure.message).toMatch(/^Feature 'user_total_spend' failed to build: Binder Error: .*amount_usd/);
-    // The good feature was rebuilt: its file may change, the failed one must not.
-    before.delete("product_popularity.parquet");
-    before.delete(path.join("_metadata", "product_popularity.json"));
-    const after = await snapshot();
-    after.delete("product_popularity.parquet");
-    after.delete(path.join("_metadata", "product_popularity.json"));
+    // The good feature was rebuilt: its files (and kept versions) may change, the failed one's must not.
+    const withoutPopularity = (files: Map<string, Buffer>) =>
+      new Map([...files].filter(([file]) => file !== "product_popularity.parquet" && file !== path.join("_metadata", "product_popularity.json") && !file.startsWith(path.join("_versions", "product_popularity"))));
+    before = withoutPopularity(before);
+    const after = withoutPopularity(await snapshot());
     expect(after).toEqual(before);
     before = await snapshot();
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { StoreAccessError, type OfflineStore, type StoredObject } from "@mlforge/core";
@@ -40,8 +40,10 @@ function errorCode(error: unknown): string | undefined {
 
 /**
  * An offline store in a directory on disk: each key is a file under `path` (core's layout:
- * `<feature>.parquet`, `_metadata/<feature>.json`). Files are written beside their target and
- * renamed into place, so a reader never sees a half-written file.
+ * `<feature>.parquet`, `_metadata/<feature>.json`, `_versions/<feature>/<buildId>.parquet|json`).
+ * Files are written beside their target and renamed into place, so a reader never sees a
+ * half-written file and no stored file is ever written in place: a kept version and the current
+ * data are hard links of one file.
  */
 export class LocalStore implements OfflineStore {
   /** Absolute path of the store's directory. */
@@ -193,9 +195,23 @@ export class LocalStore implements OfflineStore {
       .sort();
   }
 
-  async copy(from: string, to: string): Promise<void> {
+  /**
+   * A hard link where the file system allows one (no second copy on disk: objects are never
+   * written in place, only replaced by a rename, so the two keys can share the bytes), else a copy.
+   */
+  async copy(from: string, to: string): Promise<StoredObject> {
     const source = this.pathOf(from);
-    await this.replace("copy", "copy to", this.pathOf(to), (temporary) => copyFile(source, temporary));
+    const target = this.pathOf(to);
+    let bytes = 0;
+    await this.replace("copy", "copy to", target, async (temporary) => {
+      await link(source, temporary).catch((error: unknown) => {
+        // A missing source cannot be copied either; any other refusal (a file system without links) can.
+        if (errorCode(error) === "ENOENT") throw error;
+        return copyFile(source, temporary);
+      });
+      bytes = (await stat(temporary)).size;
+    });
+    return { uri: target, bytes };
   }
 
   async delete(key: string): Promise<void> {

@@ -149,8 +149,9 @@ async function removeFilesOfDeadProcesses(directory: string, pattern: RegExp): P
  * under `s3://<bucket>/<prefix>/` (core's layout: `<feature>.parquet`, `_metadata/<feature>.json`). Uploads stream
  * from disk (multipart above `partSize`) and S3 publishes each object whole, so a reader never
  * sees a partial feature. Reads download into a local cache keyed by the object's ETag.
- * Needs s3:ListBucket plus s3:PutObject to build and s3:GetObject to read; building never needs
- * s3:DeleteObject (only `delete`, which builds do not call).
+ * Needs s3:ListBucket plus s3:PutObject to build and s3:GetObject to read; s3:GetObject also lets
+ * `copy` (kept versions, rollback) copy server-side, and s3:DeleteObject lets retention remove old
+ * versions (see the README's IAM policies).
  */
 export class S3Store implements OfflineStore {
   /** `s3://<bucket>/<prefix>`. */
@@ -440,15 +441,43 @@ export class S3Store implements OfflineStore {
     return keys.sort();
   }
 
-  async copy(from: string, to: string): Promise<void> {
+  /**
+   * A server-side copy (CopyObject: no bytes pass through this machine), which needs s3:GetObject
+   * on `from` and s3:PutObject on `to`. The source is HEADed first for its size, and the copy is
+   * made only if it is still that object (CopySourceIfMatch).
+   */
+  async copy(from: string, to: string): Promise<StoredObject> {
     const source = this.objectKey(from);
     const key = this.objectKey(to);
     await this.check();
+    let head;
     try {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: encodeURI(`${this.bucket}/${source}`) }), SMALL);
+      head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: source }), SMALL);
     } catch (error) {
-      throw await this.fail("copy", error, "s3:PutObject", { key });
+      if (isNotFound(error)) {
+        throw new StoreAccessError(`S3Store could not copy '${this.uriOf(source)}': there is no such object.`, { cause: error, store: this.description, operation: "copy" });
+      }
+      throw await this.fail("copy", error, "s3:GetObject", { key: source });
     }
+    let etag: string | undefined;
+    try {
+      // Not a small request: S3 copies a large object for a while before it answers.
+      const answer = await this.client.send(
+        new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: encodeURI(`${this.bucket}/${source}`), ...(head.ETag === undefined ? {} : { CopySourceIfMatch: head.ETag }) }),
+      );
+      etag = answer.CopyObjectResult?.ETag;
+    } catch (error) {
+      const failure = await this.fail("copy", error, "s3:PutObject", { key });
+      if (failure.reason !== "access-denied") throw failure;
+      // S3 does not say which of the two actions a copy needs was denied.
+      throw new StoreAccessError(`${failure.message} A copy also reads its source: allow s3:GetObject on arn:aws:s3:::${this.bucket}/${source} as well.`, {
+        cause: failure.cause,
+        store: this.description,
+        operation: "copy",
+        reason: "access-denied",
+      });
+    }
+    return { uri: this.uriOf(key), bytes: head.ContentLength ?? 0, ...(etag === undefined ? {} : { etag }) };
   }
 
   async delete(storeKey: string): Promise<void> {

@@ -110,7 +110,12 @@ describe("transient faults are retried and the build succeeds", () => {
       ["ListObjectsV2", 200],
     ]);
     expect(faulted("PutObject")).toBe(2);
-    expect(await s3.keys(BUCKET, made.prefix)).toEqual([`${made.prefix}/_metadata/user_total_spend.json`, `${made.prefix}/user_total_spend.parquet`]);
+    expect(await s3.keys(BUCKET, made.prefix)).toEqual([
+      `${made.prefix}/_metadata/user_total_spend.json`,
+      expect.stringMatching(new RegExp(`^${made.prefix}/_versions/user_total_spend/[0-9a-f]{32}\\.json$`)),
+      expect.stringMatching(new RegExp(`^${made.prefix}/_versions/user_total_spend/[0-9a-f]{32}\\.parquet$`)),
+      `${made.prefix}/user_total_spend.parquet`,
+    ]);
     const metadata = JSON.parse((await objectBytes(`${made.prefix}/_metadata/user_total_spend.json`)).toString());
     expect(metadata).toMatchObject({ rows: 2, bytes: (await objectBytes(`${made.prefix}/user_total_spend.parquet`)).length });
   });
@@ -147,7 +152,8 @@ describe("transient faults are retried and the build succeeds", () => {
     const result = await definitions(made, [userTotalSpend(transactions)]).build();
     expect(result.built.map((entry) => entry.name)).toEqual(["user_total_spend"]);
     expect(gateway.requests.filter((request) => request.fault === "delay")).toHaveLength(2);
-    expect(await s3.keys(BUCKET, made.prefix)).toHaveLength(2);
+    // The current data and document, and the kept version's.
+    expect(await s3.keys(BUCKET, made.prefix)).toHaveLength(4);
   });
 });
 
@@ -165,8 +171,9 @@ describe("persistent faults fail clearly, in bounded time, and publish nothing",
     expect(performance.now() - started).toBeLessThan(BOUND_MS);
     const failure = error.result.failed[0]!.error!;
     expect(failure).toBeInstanceOf(StoreAccessError);
-    expect(failure.message).toBe(
-      `S3 answered InternalError (HTTP 500) to s3:PutObject on 's3://${BUCKET}/${made.prefix}/user_total_spend.parquet': Injected InternalError.`,
+    // The build is stored as a version first: that upload is the one that fails.
+    expect(failure.message).toMatch(
+      new RegExp(`^S3 answered InternalError \\(HTTP 500\\) to s3:PutObject on 's3://${BUCKET}/${made.prefix}/_versions/user_total_spend/[0-9a-f]{32}\\.parquet': Injected InternalError\\.$`),
     );
     // Retried a bounded number of times; the metadata upload was never attempted.
     expect(faulted("PutObject")).toBe(MAX_ATTEMPTS);
@@ -180,13 +187,13 @@ describe("persistent faults fail clearly, in bounded time, and publish nothing",
     const started = performance.now();
     const error = await buildFailure(definitions(made, [payload(90_000)]).build());
     expect(performance.now() - started).toBeLessThan(BOUND_MS);
-    expect(error.result.failed[0]!.error!.message).toMatch(new RegExp(`^S3 answered InternalError \\(HTTP 500\\) to s3:PutObject on 's3://${BUCKET}/${made.prefix}/payload.parquet'`));
+    expect(error.result.failed[0]!.error!.message).toMatch(new RegExp(`^S3 answered InternalError \\(HTTP 500\\) to s3:PutObject on 's3://${BUCKET}/${made.prefix}/_versions/payload/[0-9a-f]{32}\\.parquet'`));
     const parts = gateway.requests.filter((request) => request.operation === "UploadPart");
     const aborts = gateway.requests.filter((request) => request.operation === "AbortMultipartUpload");
     // One abort, of the very upload whose parts failed.
     expect(aborts).toHaveLength(1);
     expect(aborts[0]!.uploadId).toBe(parts[0]!.uploadId);
-    expect(aborts[0]!.key).toBe(`${made.prefix}/payload.parquet`);
+    expect(aborts[0]!.key).toMatch(new RegExp(`^${made.prefix}/_versions/payload/[0-9a-f]{32}\\.parquet$`));
     expect(gateway.operations()).not.toContain("CompleteMultipartUpload");
     expect(await s3.keys(BUCKET, made.prefix)).toEqual([]);
   });
@@ -246,7 +253,8 @@ describe("persistent faults fail clearly, in bounded time, and publish nothing",
     const changed = feature({ name: "user_total_spend", keys: ["user_id"], source: transactions }, (source) =>
       `SELECT user_id, sum(amount) AS total_spend FROM ${source} WHERE user_id = 'u1' GROUP BY user_id`,
     );
-    gateway.inject({ fault: { kind: "error", status: 500, code: "InternalError" }, times: Infinity, operations: ["PutObject"], keySuffix: ".json" });
+    // The current document only: the kept version's document lands, and so does the current data.
+    gateway.inject({ fault: { kind: "error", status: 500, code: "InternalError" }, times: Infinity, operations: ["PutObject"], keySuffix: "_metadata/user_total_spend.json" });
     const error = await buildFailure(definitions(made, [changed]).build());
     expect(error.result.failed[0]!.error!.message).toMatch(new RegExp(`^S3 answered InternalError \\(HTTP 500\\) to s3:PutObject on 's3://${BUCKET}/${made.prefix}/_metadata/user_total_spend.json'`));
     gateway.reset();

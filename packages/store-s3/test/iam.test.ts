@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { HeadBucketCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadBucketCommand } from "@aws-sdk/client-s3";
 import { BuildError, Definitions, StoreAccessError } from "@mlforge/core";
 import { dataKey, listFeatureNames } from "@mlforge/core/store-kit";
 import { S3Store } from "@mlforge/store-s3";
 import { IamGateway, type IamPolicy } from "./support/iam-gateway";
+import { FULL, READ_ONLY, WRITE_ONLY } from "./support/policies";
 import { duckdb, literal, userTotalSpend, writeTransactions } from "./support/fixtures";
 import { plainClient, removeStagedFiles, S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server";
 
@@ -14,45 +15,6 @@ const BUCKET = "mlforge-features";
 const SENTENCE = `Bucket '${BUCKET}' does not exist or is not accessible. Ensure the bucket is created and credentials have appropriate permissions.`;
 
 jest.setTimeout(30_000);
-
-/** storage-backends.md, "IAM Policy". */
-const FULL: IamPolicy = {
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Sid: "mlforgeFeatureStoreAccess",
-      Effect: "Allow",
-      Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
-      Resource: ["arn:aws:s3:::mlforge-features", "arn:aws:s3:::mlforge-features/*"],
-    },
-  ],
-};
-
-/** storage-backends.md, "Read-Only Access". */
-const READ_ONLY: IamPolicy = {
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Sid: "mlforgeFeatureStoreReadOnly",
-      Effect: "Allow",
-      Action: ["s3:GetObject", "s3:ListBucket"],
-      Resource: ["arn:aws:s3:::mlforge-features", "arn:aws:s3:::mlforge-features/*"],
-    },
-  ],
-};
-
-/** storage-backends.md, "Write-Only Access". */
-const WRITE_ONLY: IamPolicy = {
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Sid: "mlforgeFeatureStoreWriteOnly",
-      Effect: "Allow",
-      Action: ["s3:PutObject", "s3:ListBucket"],
-      Resource: ["arn:aws:s3:::mlforge-features", "arn:aws:s3:::mlforge-features/*"],
-    },
-  ],
-};
 
 /** storage-backends.md, "Prefix-Based Access Control", word for word. */
 const PREFIX_LITERAL: IamPolicy = {
@@ -133,6 +95,18 @@ async function built(prefix?: string): Promise<string> {
   return made.prefix;
 }
 
+/** The text of an object, read with a plain client (no policy). */
+async function objectText(key: string): Promise<string | undefined> {
+  const response = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return response.Body?.transformToString("utf8");
+}
+
+/** The kept versions' documents under `prefix`, read with a plain client, newest first. */
+async function s3Versions(prefix: string): Promise<Array<{ buildId: string }>> {
+  const keys = (await s3.keys(BUCKET, `${prefix}/_versions/`)).filter((key) => key.endsWith(".json")).reverse();
+  return Promise.all(keys.map(async (key) => JSON.parse((await objectText(key))!) as { buildId: string }));
+}
+
 async function rowsOf(file: string): Promise<Record<string, unknown>[]> {
   return duckdb(`SELECT user_id, total_spend FROM read_parquet(${literal(file)}) ORDER BY user_id`);
 }
@@ -164,11 +138,21 @@ test("write-only policy: a build succeeds with s3:PutObject and s3:ListBucket al
   const made = store();
   const result = await definitions(made).build();
   expect(result.built.map((entry) => [entry.name, entry.rows])).toEqual([["user_total_spend", 2]]);
-  expect(await s3.keys(BUCKET, made.prefix)).toEqual([`${made.prefix}/_metadata/user_total_spend.json`, `${made.prefix}/user_total_spend.parquet`]);
+  const buildId = (await s3Versions(made.prefix))[0]?.buildId;
+  expect(await s3.keys(BUCKET, made.prefix)).toEqual([
+    `${made.prefix}/_metadata/user_total_spend.json`,
+    `${made.prefix}/_versions/user_total_spend/${buildId}.json`,
+    `${made.prefix}/_versions/user_total_spend/${buildId}.parquet`,
+    `${made.prefix}/user_total_spend.parquet`,
+  ]);
   // Looking for a previous build's metadata asks s3:GetObject, which is denied; a listing then
-  // shows there is none, so the build goes on.
+  // shows there is none, so the build goes on. Copying the kept version to the current key needs
+  // s3:GetObject too (its HEAD is denied): the build uploads the data again instead.
   expect(gateway.allowedActions()).toEqual(["s3:ListBucket", "s3:PutObject"]);
-  expect(gateway.requests.filter((request) => !request.allowed).map((request) => request.action)).toEqual(["s3:GetObject"]);
+  expect(gateway.requests.filter((request) => !request.allowed).map((request) => [request.operation, request.action])).toEqual([
+    ["GetObject", "s3:GetObject"],
+    ["HeadObject", "s3:GetObject"],
+  ]);
 
   // A forced rebuild (no look at the previous build) works too.
   const again = await definitions(made).build({ force: true });
@@ -187,11 +171,14 @@ test("write-only policy: a build that is not forced cannot read the previous met
   expect(again.built.map((entry) => [entry.name, entry.rows])).toEqual([["user_total_spend", 2]]);
   expect(again.skipped).toEqual([]);
   // The metadata now exists, so its denied GET cannot be taken for "never built": core rebuilds.
+  const { buildId } = JSON.parse((await objectText(`${made.prefix}/_metadata/user_total_spend.json`))!);
   expect(gateway.requests.filter((request) => !request.allowed).map((request) => [request.operation, request.resource])).toEqual([
     ["GetObject", `arn:aws:s3:::${BUCKET}/${made.prefix}/_metadata/user_total_spend.json`],
+    ["HeadObject", `arn:aws:s3:::${BUCKET}/${made.prefix}/_versions/user_total_spend/${buildId}.parquet`],
   ]);
   expect(gateway.allowedActions()).toEqual(["s3:ListBucket", "s3:PutObject"]);
-  expect(gateway.operations().filter((operation) => operation === "PutObject")).toHaveLength(2);
+  // The kept version's data and document, the current data (uploaded again: no copy without s3:GetObject), the current document.
+  expect(gateway.operations().filter((operation) => operation === "PutObject")).toHaveLength(4);
   expectNoDelete();
 
   gateway.policy = READ_ONLY;
@@ -250,7 +237,8 @@ test("read-only policy: a build fails with a message naming s3:PutObject and the
   expect(error).toBeInstanceOf(BuildError);
   const failure = (error as BuildError).result.failed[0]?.error;
   expect(failure).toBeInstanceOf(StoreAccessError);
-  expect(failure?.message).toContain(`Access denied: these credentials may not perform s3:PutObject on 's3://${BUCKET}/${prefix}/user_total_spend.parquet'`);
+  // The build is stored as a version first: its data is the first write denied.
+  expect(failure?.message).toMatch(new RegExp(`^Access denied: these credentials may not perform s3:PutObject on 's3://${BUCKET}/${prefix}/_versions/user_total_spend/[0-9a-f]{32}\\.parquet'`));
   expect((error as Error).message).toContain("s3:PutObject");
 
   expect(await s3.keys(BUCKET)).toEqual(before);
@@ -295,7 +283,7 @@ test("the literal prefix-based policy of storage-backends.md denies every object
       (reason: unknown) => reason,
     );
   expect(error).toBeInstanceOf(BuildError);
-  expect((error as BuildError).result.failed[0]?.error?.message).toContain(`s3:PutObject on 's3://${BUCKET}/${production.prefix}/user_total_spend.parquet'`);
+  expect((error as BuildError).result.failed[0]?.error?.message).toMatch(new RegExp(`s3:PutObject on 's3://${BUCKET}/${production.prefix}/_versions/user_total_spend/[0-9a-f]{32}\\.parquet'`));
   const denied = gateway.requests.filter((request) => !request.allowed);
   expect(denied.length).toBeGreaterThan(0);
   expect(denied.every((request) => request.action !== "s3:ListBucket" && request.prefix === undefined)).toBe(true);

@@ -174,7 +174,7 @@ describe("layout", () => {
     }
   });
 
-  test("a build through Definitions lands <prefix>/<name>.parquet and <prefix>/_metadata/<name>.json", async () => {
+  test("a build through Definitions lands <prefix>/<name>.parquet, <prefix>/_metadata/<name>.json and the kept version", async () => {
     const made = store();
     const transactions = await writeTransactions(s3.directory);
     const definitions = new Definitions({ name: "s3-layout", features: [userTotalSpend(transactions)], offlineStore: made });
@@ -184,9 +184,14 @@ describe("layout", () => {
     expect(result.built.map((entry) => [entry.name, entry.rows, entry.uri])).toEqual([
       ["user_total_spend", 2, `s3://${BUCKET}/${prefix}/user_total_spend.parquet`],
     ]);
-    expect(await s3.keys(BUCKET, prefix)).toEqual([`${prefix}/_metadata/user_total_spend.json`, `${prefix}/user_total_spend.parquet`]);
     const metadata = JSON.parse((await objectBytes(s3.client, BUCKET, `${prefix}/_metadata/user_total_spend.json`)).toString());
     expect(metadata).toMatchObject({ name: "user_total_spend", rows: 2, keys: ["user_id"] });
+    expect(await s3.keys(BUCKET, prefix)).toEqual([
+      `${prefix}/_metadata/user_total_spend.json`,
+      `${prefix}/_versions/user_total_spend/${metadata.buildId}.json`,
+      `${prefix}/_versions/user_total_spend/${metadata.buildId}.parquet`,
+      `${prefix}/user_total_spend.parquet`,
+    ]);
 
     // The object itself, downloaded with a plain client, holds the computed values.
     const file = path.join(s3.directory, `layout-${randomUUID()}.parquet`);
@@ -203,15 +208,20 @@ describe("download cache", () => {
   test("a fresh machine skips an unchanged feature with HEAD requests only, and reports where it lives in the bucket", async () => {
     const transactions = await writeTransactions(s3.directory);
     const prefix = `tests/${randomUUID()}`;
-    const built = await new Definitions({ name: "fresh", features: [userTotalSpend(transactions)], offlineStore: store({ prefix }, "gateway") }).build();
-    expect(built.built).toHaveLength(1);
+    const defs = new Definitions({ name: "fresh", features: [userTotalSpend(transactions)], offlineStore: store({ prefix }, "gateway") });
+    expect((await defs.build()).built).toHaveLength(1);
+    // A second build, so that the store also keeps an older version under _versions/.
+    expect((await defs.build({ force: true })).built).toHaveLength(1);
+    expect(await defs.versions("user_total_spend")).toHaveLength(2);
 
     gateway.clear();
     const elsewhere = store({ prefix, cacheDirectory: path.join(s3.directory, `fresh-cache-${randomUUID()}`) }, "gateway");
     const again = await new Definitions({ name: "fresh", features: [userTotalSpend(transactions)], offlineStore: elsewhere }).build();
     expect(again.skipped.map((entry) => entry.uri)).toEqual([`s3://${BUCKET}/${prefix}/user_total_spend.parquet`]);
-    // The metadata document is read; the data object is only HEADed, never downloaded.
-    expect(gateway.operations().filter((operation) => operation === "GetObject")).toHaveLength(1);
+    // The metadata document is the one object read: the data is only HEADed, never downloaded, and
+    // no kept version (data or document) is read either.
+    const reads = gateway.requests.filter((request) => request.operation === "GetObject").map((request) => request.resource);
+    expect(reads).toEqual([`arn:aws:s3:::${BUCKET}/${prefix}/_metadata/user_total_spend.json`]);
     expect(gateway.operations()).toContain("HeadObject");
   });
 

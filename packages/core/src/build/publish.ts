@@ -1,10 +1,11 @@
-import { rm } from "node:fs/promises";
+import { copyFile, link, rm } from "node:fs/promises";
 import type { CheckResult } from "../checks";
 import type { Engine } from "../engine";
 import { metadataFromFooter, serializeMetadata, type FeatureFooter, type FeatureMetadata, type StoredFileFacts } from "../feature-metadata";
-import { dataKey, metadataKey } from "../layout";
+import { dataKey, metadataKey, versionDataKey, versionMetadataKey } from "../layout";
 import type { OfflineStore, StoredObject } from "../offline-store";
 import { metadataOfStoredFile, readFooter, readStoredFile } from "../stored-feature";
+import { pruneVersions } from "./prune-versions";
 
 /** How many times a metadata document is written, at most, to match a data file that concurrent builds keep replacing. */
 const METADATA_ATTEMPTS = 5;
@@ -41,34 +42,119 @@ export interface StagedData {
   checks?: CheckResult[];
 }
 
+/** Options of `publishStaged`. */
+export interface PublishOptions {
+  /** How many versions of the feature the store keeps, the current one included; 0 keeps none (see `DefinitionsOptions.keepVersions`). */
+  keepVersions: number;
+}
+
 /** What `publishStaged` put in the store. */
 export interface Published {
+  /** The feature's current data object. */
   stored: StoredObject;
   metadata: FeatureMetadata;
   /** From `started` to the data file being in the store. */
   durationMs: number;
+  /** Something to tell the user, such as old versions that could not be removed. @default none */
+  note?: string;
 }
 
 /**
  * Puts a staged data file into the store as its feature's data, then writes its metadata document
  * (repaired against concurrent builds, see `publishMetadata`); removes the staged file either way.
  * `started` (a `performance.now()` time) is when the work that made the file began.
+ *
+ * With versions kept, the build is stored as a version first (its data, then its document), and
+ * only then copied to the current key (see `makeCurrent`) and described by the current document:
+ * a crash at any step leaves the previous current data in place, every current build also kept as
+ * a version, and no version listed without its data. Older versions are then removed (`pruneVersions`).
  */
-export async function publishStaged(store: OfflineStore, engine: Engine, staged: StagedData, started: number): Promise<Published> {
+export async function publishStaged(store: OfflineStore, engine: Engine, staged: StagedData, started: number, options: PublishOptions): Promise<Published> {
+  const { name, buildId } = staged.footer;
   // Publishing overlaps the next feature's computation on the main connection: reads go through their own.
   let reader: Engine | undefined;
+  let kept: string | undefined;
+  // Set while this build's version is stored but not (yet) current: a failure then withdraws it.
+  let pending = false;
   try {
     if (store.capabilities.servesFilesInPlace) reader = await engine.fork();
-    const stored = await store.putFile(dataKey(staged.footer.name), staged.path);
-    const durationMs = performance.now() - started;
-    const metadata: FeatureMetadata = {
+    let durationMs = 0;
+    const describe = (object: StoredObject): FeatureMetadata => ({
       ...metadataFromFooter(staged.footer, staged.file, { builtAt: new Date().toISOString(), durationMs: Math.round(durationMs) }),
-      ...(stored.etag === undefined ? {} : { dataEtag: stored.etag }),
+      ...withEtag(object),
       ...(staged.checks === undefined || staged.checks.length === 0 ? {} : { checks: staged.checks }),
-    };
-    return { stored, metadata: await publishMetadata(store, metadata, reader), durationMs };
+    });
+    let stored: StoredObject;
+    let metadata: FeatureMetadata;
+    if (options.keepVersions === 0) {
+      stored = await store.putFile(dataKey(name), staged.path);
+      durationMs = performance.now() - started;
+      metadata = describe(stored);
+    } else {
+      // A store that downloads may refuse the copy to the current key (S3 credentials without
+      // s3:GetObject): the staged bytes are then uploaded again, so a link to them is kept.
+      if (!store.capabilities.servesFilesInPlace) kept = await keepStagedFile(store, staged.path, name);
+      const version = await store.putFile(versionDataKey(name, buildId), staged.path);
+      pending = true;
+      durationMs = performance.now() - started;
+      const versionMetadata = describe(version);
+      await store.putText(versionMetadataKey(name, buildId), serializeMetadata(versionMetadata));
+      stored = await makeCurrent(store, name, buildId, kept);
+      pending = false;
+      metadata = describeObject(versionMetadata, stored);
+    }
+    const published = await publishMetadata(store, metadata, reader);
+    const note = await pruneVersions(store, name, options.keepVersions, published.buildId);
+    return { stored, metadata: published, durationMs, ...(note === undefined ? {} : { note }) };
   } finally {
     reader?.close();
     await rm(staged.path, { force: true });
+    if (kept !== undefined) await rm(kept, { force: true });
+    // A version that never became current is withdrawn (best effort: retention removes what is left).
+    if (pending) await withdrawVersion(store, name, buildId);
+  }
+}
+
+/**
+ * Makes kept version `buildId` of feature `name` its current data, atomically: the store copies
+ * it to the current key (a link, a server-side copy). When the store cannot (S3 credentials
+ * without s3:GetObject, which a copy needs) and `kept` is a local file of the same bytes, it is
+ * uploaded instead (and consumed). Returns the current data object.
+ */
+export async function makeCurrent(store: OfflineStore, name: string, buildId: string, kept?: string): Promise<StoredObject> {
+  try {
+    return await store.copy(versionDataKey(name, buildId), dataKey(name));
+  } catch (error) {
+    if (kept === undefined) throw error;
+    return store.putFile(dataKey(name), kept);
+  }
+}
+
+/** `{ dataEtag }` of a stored object, when the store has version tokens. */
+function withEtag(object: StoredObject): { dataEtag?: string } {
+  return object.etag === undefined ? {} : { dataEtag: object.etag };
+}
+
+/** `metadata` as the document of another object of the same bytes (a copy has its own version token). */
+export function describeObject(metadata: FeatureMetadata, object: StoredObject): FeatureMetadata {
+  const { dataEtag: _etag, ...rest } = metadata;
+  return { ...rest, ...withEtag(object) };
+}
+
+/** A hard link (or, where links are not possible, a copy) of a staged file, in a fresh staging path of feature `name`. */
+async function keepStagedFile(store: OfflineStore, staged: string, name: string): Promise<string> {
+  const kept = await store.stagingPath(dataKey(name));
+  await rm(kept, { force: true });
+  await link(staged, kept).catch(() => copyFile(staged, kept));
+  return kept;
+}
+
+/** Removes a version's document, then its data; never rejects. */
+async function withdrawVersion(store: OfflineStore, name: string, buildId: string): Promise<void> {
+  try {
+    await store.delete(versionMetadataKey(name, buildId));
+    await store.delete(versionDataKey(name, buildId));
+  } catch {
+    // Left for retention.
   }
 }

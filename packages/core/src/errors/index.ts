@@ -6,6 +6,7 @@ export { FeatureDefinitionError } from "./feature-definition-error";
 export { FeatureFrameClosedError } from "./feature-frame-closed-error";
 export { FeatureNotBuiltError } from "./feature-not-built-error";
 export { FeatureNotFoundError } from "./feature-not-found-error";
+export { FeatureRollbackError, type FeatureRollbackProblem } from "./feature-rollback-error";
 export { FeatureVersionNotFoundError } from "./feature-version-not-found-error";
 export { InvalidOptionError } from "./invalid-option-error";
 export { MlforgeError } from "./mlforge-error";

@@ -29,6 +29,8 @@ export interface GatewayRequest {
   resource: string;
   /** The `prefix` query parameter of a listing (the `s3:prefix` condition key). */
   prefix?: string;
+  /** A copy's source object ARN (CopyObject, UploadPartCopy): S3 authorises s3:GetObject on it besides s3:PutObject on `resource`. */
+  copySource?: string;
   /** False when the policy denied it (answered 403 AccessDenied without reaching the server). */
   allowed: boolean;
   /** The status code sent back. */
@@ -94,7 +96,7 @@ export function classify(
   pathname: string,
   query: URLSearchParams,
   headers: http.IncomingHttpHeaders,
-): { operation: string; action: string; resource: string; prefix?: string } {
+): { operation: string; action: string; resource: string; prefix?: string; copySource?: string } {
   const [, rawBucket = "", ...rawKey] = pathname.split("/");
   const bucket = decodeURIComponent(rawBucket);
   const key = decodeURIComponent(rawKey.join("/"));
@@ -116,6 +118,9 @@ export function classify(
 
   const resource = `arn:aws:s3:::${bucket}/${key}`;
   const object = (operation: string, action: string) => ({ operation, action, resource });
+  const header = headers["x-amz-copy-source"];
+  const source = typeof header === "string" ? `arn:aws:s3:::${decodeURIComponent(header.split("?")[0]!.replace(/^\//, ""))}` : undefined;
+  const copy = (operation: string) => ({ operation, action: "s3:PutObject", resource, copySource: source! });
   switch (method) {
     case "GET":
       if (has("uploadId")) return object("ListParts", "s3:ListMultipartUploadParts");
@@ -125,10 +130,10 @@ export function classify(
     case "HEAD":
       return object("HeadObject", "s3:GetObject");
     case "PUT":
-      if (has("uploadId") && has("partNumber")) return object(headers["x-amz-copy-source"] ? "UploadPartCopy" : "UploadPart", "s3:PutObject");
+      if (has("uploadId") && has("partNumber")) return source === undefined ? object("UploadPart", "s3:PutObject") : copy("UploadPartCopy");
       if (has("tagging")) return object("PutObjectTagging", "s3:PutObjectTagging");
       if (has("acl")) return object("PutObjectAcl", "s3:PutObjectAcl");
-      return object(headers["x-amz-copy-source"] ? "CopyObject" : "PutObject", "s3:PutObject");
+      return source === undefined ? object("PutObject", "s3:PutObject") : copy("CopyObject");
     case "POST":
       if (has("uploads")) return object("CreateMultipartUpload", "s3:PutObject");
       if (has("uploadId")) return object("CompleteMultipartUpload", "s3:PutObject");
@@ -243,9 +248,10 @@ export class IamGateway {
     return this.requests.map((request) => request.operation);
   }
 
-  /** The distinct IAM actions of the requests that were allowed, sorted. */
+  /** The distinct IAM actions of the requests that were allowed (a copy's s3:GetObject on its source included), sorted. */
   allowedActions(): string[] {
-    return [...new Set(this.requests.filter((request) => request.allowed).map((request) => request.action))].sort();
+    const allowed = this.requests.filter((request) => request.allowed);
+    return [...new Set(allowed.flatMap((request) => (request.copySource === undefined ? [request.action] : [request.action, "s3:GetObject"])))].sort();
   }
 
   /** Forgets the recorded requests. */
@@ -263,15 +269,16 @@ export class IamGateway {
   private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
     const url = new URL(request.url ?? "/", "http://gateway");
     const method = request.method ?? "GET";
-    const { operation, action, resource, prefix } = classify(method, url.pathname, url.searchParams, request.headers);
-    const record: GatewayRequest = { method, operation, action, resource, prefix, allowed: true };
+    const { operation, action, resource, prefix, copySource } = classify(method, url.pathname, url.searchParams, request.headers);
+    const record: GatewayRequest = { method, operation, action, resource, prefix, ...(copySource === undefined ? {} : { copySource }), allowed: true };
     this.requests.push(record);
 
+    const permitted = (wanted: string, arn: string) => this.policy === undefined || isAllowed(this.policy, wanted, arn, { "s3:prefix": prefix });
+    // A copy reads its source: without s3:GetObject on it S3 denies the copy, whatever s3:PutObject allows.
+    const readsSource = copySource === undefined || permitted("s3:GetObject", copySource);
     const denial =
       verifySignature(request, this.options) ??
-      (this.policy !== undefined && !isAllowed(this.policy, action, resource, { "s3:prefix": prefix })
-        ? { status: 403, code: "AccessDenied", message: "Access Denied" }
-        : undefined);
+      (!permitted(action, resource) || !readsSource ? { status: 403, code: "AccessDenied", message: "Access Denied" } : undefined);
     const rejection = denial ?? (this.failing.has(operation) ? { status: 500, code: "InternalError", message: "We encountered an internal error. Please try again.", extra: undefined } : undefined);
     if (rejection !== undefined) {
       record.allowed = denial === undefined;
