@@ -1,6 +1,6 @@
 // `mlforge training-data --reproduce` as a user runs it: the built binary, a temp store, the fixture project.
 import { spawn } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { literal, query } from "@mlforge/test-support";
@@ -45,30 +45,12 @@ function mlforge(args: string[]): Promise<CliResult> {
   });
 }
 
-/**
- * Keeps the current build of each feature under `_versions/`, as a build does once the versions
- * branch lands (a kept file that exists already is left alone: it may be a link to the current data).
- */
-async function keepCurrentVersions(names: readonly string[]): Promise<void> {
-  for (const name of names) {
-    const { buildId } = JSON.parse(await readFile(path.join(store, "_metadata", `${name}.json`), "utf8")) as { buildId: string };
-    const kept = path.join(store, "_versions", name);
-    await mkdir(kept, { recursive: true });
-    for (const [from, to] of [
-      [path.join(store, `${name}.parquet`), path.join(kept, `${buildId}.parquet`)],
-      [path.join(store, "_metadata", `${name}.json`), path.join(kept, `${buildId}.json`)],
-    ] as const) {
-      if ((await stat(to).catch(() => undefined)) === undefined) await copyFile(from, to);
-    }
-  }
-}
-
 const FEATURES = ["user_total_spend", "user_daily_spend"];
 
+/** Builds the two features; each build keeps its version (keepVersions' default, 10). */
 async function build(): Promise<void> {
   const result = await mlforge(["build", "--target", project, "--features", FEATURES.join(",")]);
   expect(result.code).toBe(0);
-  await keepCurrentVersions(FEATURES);
 }
 
 beforeAll(async () => {

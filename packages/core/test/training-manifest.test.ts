@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -6,7 +6,6 @@ import {
   EntityRowsMismatchError,
   feature,
   FeatureVersionNotFoundError,
-  InvalidOptionError,
   SourceNotFoundError,
   TrainingDataError,
   type Entities,
@@ -53,41 +52,17 @@ const features = () => [
   ),
 ];
 
-/**
- * Definitions over the test's LocalStore. `keepVersions` arrives with the versions branch; a core
- * without it keeps no versions at all, which removes every older build as `keepVersions: 1` does.
- */
+/** Definitions over the test's LocalStore; builds keep their versions (`keepVersions`, default 10). */
 function definitions(options: { keepVersions?: number } = {}): Definitions {
-  const base = { name: "manifest-test", features: features(), offlineStore: new LocalStore(store) };
-  try {
-    return new Definitions({ ...base, ...options } as ConstructorParameters<typeof Definitions>[0]);
-  } catch (error) {
-    if (InvalidOptionError.isInstance(error) && error.options.includes("keepVersions")) return new Definitions(base);
-    throw error;
-  }
+  return new Definitions({ name: "manifest-test", features: features(), offlineStore: new LocalStore(store), ...options });
 }
 
-/**
- * Keeps the current build of `name` under `_versions/` as publishing does once the versions branch
- * lands (which then has done it already: a file that exists is left alone, never overwritten, as it
- * may be a hard link to the current data).
- */
-async function keepCurrentVersion(defs: Definitions, name: string): Promise<string> {
-  const { buildId } = (await defs.metadata(name))!;
-  const kept = path.join(store, "_versions", name);
-  await mkdir(kept, { recursive: true });
-  for (const [from, to] of [
-    [path.join(store, `${name}.parquet`), path.join(kept, `${buildId}.parquet`)],
-    [path.join(store, "_metadata", `${name}.json`), path.join(kept, `${buildId}.json`)],
-  ] as const) {
-    if ((await stat(to).catch(() => undefined)) === undefined) await copyFile(from, to);
-  }
-  return buildId;
-}
-
-async function buildAndKeep(defs: Definitions): Promise<Record<string, string>> {
+/** Builds both features; their build ids. */
+async function build(defs: Definitions): Promise<Record<string, string>> {
   await defs.build();
-  return { user_total_spend: await keepCurrentVersion(defs, "user_total_spend"), user_daily_spend: await keepCurrentVersion(defs, "user_daily_spend") };
+  const ids: Record<string, string> = {};
+  for (const name of ["user_total_spend", "user_daily_spend"]) ids[name] = (await defs.metadata(name))!.buildId;
+  return ids;
 }
 
 async function rowsOf(frame: FeatureFrame): Promise<Record<string, unknown>[]> {
@@ -225,9 +200,9 @@ describe("the manifest of a training frame", () => {
 describe("pinning versions", () => {
   test("features take { name, version }: a kept build's values, beside plain names", async () => {
     await using defs = definitions();
-    const first = await buildAndKeep(defs);
+    const first = await build(defs);
     await writeFile(transactions, `${firstTransactions}u2,2025-01-04 10:00:00,100\n`);
-    await buildAndKeep(defs);
+    await build(defs);
 
     await using pinned = await defs.getTrainingData({ features: ["user_total_spend", { name: "user_daily_spend", version: first.user_daily_spend! }], entities: labels, timestamp: "event_time" });
     expect(pinned.manifest?.features.map(({ name, buildId }) => [name, buildId])).toEqual([
@@ -269,15 +244,20 @@ describe("pinning versions", () => {
 describe("reproducing a training set", () => {
   test("after the source changed and two rebuilds: the same rows, values and Parquet bytes, from the pinned builds", async () => {
     await using defs = definitions();
-    const first = await buildAndKeep(defs);
+    const first = await build(defs);
     const train = path.join(directory, "train.parquet");
     const manifest = await writeTrainingSet(defs, train);
 
     await writeFile(transactions, `${firstTransactions}u2,2025-01-04 10:00:00,100\nu3,2025-01-01 00:00:00,1\n`);
-    const second = await buildAndKeep(defs);
+    const second = await build(defs);
     await writeFile(transactions, firstTransactions.replace("u1,2025-01-01 09:00:00,10", "u1,2025-01-01 09:00:00,11"));
-    const third = await buildAndKeep(defs);
+    const third = await build(defs);
     expect(new Set([first.user_daily_spend, second.user_daily_spend, third.user_daily_spend]).size).toBe(3);
+    expect((await defs.versions("user_daily_spend")).map(({ buildId, current }) => [buildId, current])).toEqual([
+      [third.user_daily_spend, true],
+      [second.user_daily_spend, false],
+      [first.user_daily_spend, false],
+    ]);
     // The current builds give other values, so reproducing is not the same as joining again.
     expect(await rowsOf(await defs.getTrainingData({ features: ["user_total_spend", "user_daily_spend"], entities: labels, timestamp: "event_time" }))).not.toEqual(firstRows);
 
@@ -331,7 +311,7 @@ describe("reproducing a training set", () => {
     const error = await failure(defs.getTrainingData({ reproduce: train, entities: labels }));
     expect(FeatureVersionNotFoundError.isInstance(error)).toBe(true);
     expect(error.message).toContain(`Feature 'user_total_spend' has no version '${buildId}'`);
-    expect(error.message).toContain("keepVersions");
+    expect(error.message).toContain(`Kept versions, newest first: ${(await defs.metadata("user_total_spend"))!.buildId}. A version older than these was removed by retention: raise \`keepVersions\``);
   });
 
   test("changed entity rows are an error naming the fingerprints and what differs", async () => {

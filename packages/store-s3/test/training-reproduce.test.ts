@@ -2,29 +2,16 @@
 import { randomUUID } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { CopyObjectCommand } from "@aws-sdk/client-s3";
 import { Definitions, type FeatureFrame } from "@mlforge/core";
 import { S3Store } from "@mlforge/store-s3";
-import { IamGateway, type IamPolicy } from "./support/iam-gateway";
+import { IamGateway } from "./support/iam-gateway";
+import { READ_ONLY } from "./support/policies";
 import { userTotalSpend, writeTransactions } from "./support/fixtures";
 import { removeStagedFiles, S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server";
 
 const BUCKET = "mlforge-features";
 
 jest.setTimeout(60_000);
-
-/** storage-backends.md, "Read-Only Access". */
-const READ_ONLY: IamPolicy = {
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Sid: "mlforgeFeatureStoreReadOnly",
-      Effect: "Allow",
-      Action: ["s3:GetObject", "s3:ListBucket"],
-      Resource: ["arn:aws:s3:::mlforge-features", "arn:aws:s3:::mlforge-features/*"],
-    },
-  ],
-};
 
 let s3: TestS3Server;
 let gateway: IamGateway;
@@ -48,21 +35,6 @@ function definitions(prefix: string): Definitions {
   return new Definitions({ name: "reproduce", features: [userTotalSpend(transactions)], offlineStore });
 }
 
-/**
- * Keeps the current build under `_versions/` with a server-side copy, as a build does once the
- * versions branch lands (copying an object over an identical one changes nothing).
- */
-async function keepCurrentVersion(defs: Definitions, prefix: string): Promise<string> {
-  const { buildId } = (await defs.metadata("user_total_spend"))!;
-  for (const [from, to] of [
-    ["user_total_spend.parquet", `_versions/user_total_spend/${buildId}.parquet`],
-    ["_metadata/user_total_spend.json", `_versions/user_total_spend/${buildId}.json`],
-  ]) {
-    await s3.client.send(new CopyObjectCommand({ Bucket: BUCKET, CopySource: `${BUCKET}/${prefix}/${from}`, Key: `${prefix}/${to}` }));
-  }
-  return buildId;
-}
-
 async function rowsOf(frame: FeatureFrame): Promise<Record<string, unknown>[]> {
   try {
     return await frame.rows();
@@ -76,8 +48,9 @@ const entities = [{ user_id: "u2" }, { user_id: "u1" }, { user_id: "u3" }];
 test("read-only policy: a pinned read, pinned training data and a reproduction after a rebuild use s3:GetObject and s3:ListBucket alone", async () => {
   const prefix = `team-${randomUUID()}/features`;
   const writer = definitions(prefix);
+  // Every build keeps its version (keepVersions' default, 10), under _versions/ on the bucket.
   await writer.build();
-  const first = await keepCurrentVersion(writer, prefix);
+  const { buildId: first } = (await writer.metadata("user_total_spend"))!;
   const train = path.join(s3.directory, `train-${randomUUID()}.parquet`);
   const frame = await writer.getTrainingData({ features: ["user_total_spend"], entities });
   try {
@@ -87,7 +60,6 @@ test("read-only policy: a pinned read, pinned training data and a reproduction a
   }
   await writeFile(transactions, "user_id,amount\nu1,10.5\nu2,8\nu1,5\nu3,1\n");
   await writer.build();
-  await keepCurrentVersion(writer, prefix);
   await writer.close();
 
   gateway.policy = READ_ONLY;
