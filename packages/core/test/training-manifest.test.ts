@@ -288,6 +288,24 @@ describe("reproducing a training set", () => {
     expect(await frame.rows()).toEqual(firstRows);
   });
 
+  test("a training set made after a rollback pins the restored build, and reproduces after the next build", async () => {
+    await using defs = definitions();
+    const first = await build(defs);
+    await writeFile(transactions, `${firstTransactions}u2,2025-01-04 10:00:00,100\n`);
+    await build(defs);
+    await defs.rollback("user_daily_spend", { to: "previous" });
+    const train = path.join(directory, "train.parquet");
+    const manifest = await writeTrainingSet(defs, train);
+    expect(manifest.features[1]?.buildId).toBe(first.user_daily_spend);
+
+    await build(defs);
+    await using frame = await defs.getTrainingData({ reproduce: train, entities: labels });
+    expect(frame.manifest).toEqual(manifest);
+    const again = path.join(directory, "again.parquet");
+    await frame.writeParquet(again);
+    expect((await readFile(again)).equals(await readFile(train))).toBe(true);
+  });
+
   test("entity rows given as objects reproduce from the same objects", async () => {
     await using defs = definitions();
     await defs.build();
