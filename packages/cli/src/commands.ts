@@ -26,10 +26,27 @@ const OUTPUT_EXTENSIONS: readonly string[] = [".parquet", ".csv", ".csv.gz"];
 
 const trainingDataExample = "`mlforge training-data --features user_total_spend --entities labels.parquet --timestamp event_time --out train.parquet`";
 
-/** `training-data` needs features, entities and an output file of a known type; the timestamp is optional. */
+/**
+ * `training-data` needs features, entities and an output file of a known type; the timestamp is
+ * optional. With `--reproduce`, the features and timestamp come from the training set's manifest.
+ */
 function checkTrainingData(result: CliArguments): void {
+  if (result.reproduce !== undefined) {
+    if (result.reproduce.trim() === "") throw new UsageError("--reproduce needs the training set file to make again, for example --reproduce train.parquet.");
+    const taken = [result.features === undefined ? undefined : "--features", result.timestamp === undefined ? undefined : "--timestamp"].filter((flag) => flag !== undefined);
+    if (taken.length > 0) {
+      throw new UsageError(`--reproduce takes the features, their versions, the timestamp column and the join plans from the training set's manifest: drop ${taken.join(" and ")}.`);
+    }
+    const absent = [
+      result.entities === undefined || result.entities.trim() === "" ? "--entities" : undefined,
+      result.out === undefined || result.out.trim() === "" ? "--out" : undefined,
+    ].filter((flag) => flag !== undefined);
+    if (absent.length > 0) {
+      throw new UsageError(`training-data --reproduce needs ${absent.join(", ")}, for example \`mlforge training-data --reproduce train.parquet --entities labels.parquet --out again.parquet\`.`);
+    }
+  }
   const missing = [
-    result.features === undefined ? "--features" : undefined,
+    result.features === undefined && result.reproduce === undefined ? "--features" : undefined,
     result.entities === undefined || result.entities.trim() === "" ? "--entities" : undefined,
     result.out === undefined || result.out.trim() === "" ? "--out" : undefined,
   ].filter((flag) => flag !== undefined);
@@ -201,6 +218,13 @@ export const COMMANDS: readonly CommandDescriptor[] = [
         description: "the entity rows' event-time column; features with a timestamp\nare joined as of it (required when any selected feature has a timestamp)",
       },
       { name: "out", type: "string", placeholder: "<file>", description: "the file to write, .parquet, .csv or .csv.gz (replaced if it exists)" },
+      {
+        name: "reproduce",
+        type: "string",
+        placeholder: "<file>",
+        description:
+          "make again the training set <file> (a .parquet training-data wrote) from its\nmanifest: the same feature builds, timestamp and join plans; --entities must be\nthe same rows, in the same order (no --features, --timestamp)",
+      },
     ],
     check: checkTrainingData,
     run: async (context) => (await import("./training-data-command")).trainingDataCommand(context),

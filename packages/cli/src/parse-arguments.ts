@@ -27,6 +27,8 @@ export interface CliArguments {
   timestamp?: string;
   /** `--out`: the file `training-data` writes, as given. */
   out?: string;
+  /** `--reproduce`: the training set `training-data` makes again from its manifest, as given. */
+  reproduce?: string;
   /** `--shard i/n`: build only the i-th of n shares of the selected features. */
   shard?: Shard;
   /** `--entity`: the entities `get` reads, one key object per flag, values as given (strings). */

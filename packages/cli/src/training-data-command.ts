@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import type { Column } from "@mlforge/core";
+import type { Column, TrainingManifest } from "@mlforge/core";
 import type { CommandContext } from "./command-context";
 import { EXIT_CODES } from "./exit-codes";
 import { formatBytes, formatCount, formatDuration, formatFields } from "./format";
@@ -18,6 +18,10 @@ export interface TrainingDataSummary {
   schema: Column[];
   bytes: number;
   durationMs: number;
+  /** What the training set was made from (a `.parquet` --out carries it in its footer); null when a feature's data has no build id. */
+  manifest: TrainingManifest | null;
+  /** The training set `--reproduce` made again, as an absolute path; absent without `--reproduce`. */
+  reproduced?: string;
 }
 
 const MAX_LISTED_COLUMNS = 12;
@@ -34,6 +38,8 @@ export function formatTrainingDataSummary(summary: TrainingDataSummary, shownPat
       ["format", summary.format],
       ["size", formatBytes(summary.bytes)],
       ["duration", formatDuration(summary.durationMs)],
+      ...(summary.manifest === null ? [] : ([["builds", summary.manifest.features.map(({ name, buildId, plan }) => `${name} ${buildId} (${plan})`).join("\n")]] as const)),
+      ...(summary.reproduced === undefined ? [] : ([["reproduced", `${summary.reproduced} (same builds, plans and entity rows)`]] as const)),
     ])
   );
 }
@@ -78,21 +84,20 @@ export async function trainingDataCommand(context: CommandContext): Promise<numb
   await checkOut(out, args.out!);
 
   const work = (async () => {
-    const frame = await definitions.getTrainingData({
-      features: args.features!,
-      entities: fromWorkingDirectory(cwd, args.entities!),
-      ...(args.timestamp === undefined ? {} : { timestamp: args.timestamp }),
-    });
+    const entities = fromWorkingDirectory(cwd, args.entities!);
+    const frame = await (args.reproduce === undefined
+      ? definitions.getTrainingData({ features: args.features!, entities, ...(args.timestamp === undefined ? {} : { timestamp: args.timestamp }) })
+      : definitions.getTrainingData({ reproduce: fromWorkingDirectory(cwd, args.reproduce), entities }));
     try {
       // Rows go from the store's files to the output file inside DuckDB, never through JavaScript.
       if (format === "parquet") await frame.writeParquet(out);
       else await frame.writeCsv(out);
-      return { rows: frame.numRows, schema: frame.schema.map((column) => ({ name: column.name, type: column.type })) };
+      return { rows: frame.numRows, schema: frame.schema.map((column) => ({ name: column.name, type: column.type })), manifest: frame.manifest ?? null };
     } finally {
       await frame.close();
     }
   })();
-  const { rows, schema } = await untilAborted(work, context.signal);
+  const { rows, schema, manifest } = await untilAborted(work, context.signal);
 
   const summary: TrainingDataSummary = {
     path: out,
@@ -102,6 +107,8 @@ export async function trainingDataCommand(context: CommandContext): Promise<numb
     schema,
     bytes: (await stat(out)).size,
     durationMs: performance.now() - started,
+    manifest,
+    ...(args.reproduce === undefined ? {} : { reproduced: path.resolve(cwd, args.reproduce) }),
   };
   stdout.write(args.json ? `${JSON.stringify(summary, null, 2)}\n` : formatTrainingDataSummary(summary, args.out!));
   return EXIT_CODES.success;

@@ -19,7 +19,7 @@ import type { OnlineFeatureStatus } from "./online/online-status";
 import type { OnlineSyncProgressEvent, OnlineSyncResult } from "./online/online-sync-result";
 import { parseReadOptions, type OnlineFeaturesOptions } from "./online/read-options";
 import type { OnlineStore } from "./online-store";
-import { getTrainingData, type TrainingDataOptions } from "./point-in-time";
+import { getTrainingData, type ReproduceTrainingDataOptions, type TrainingDataOptions } from "./point-in-time";
 import { readFeature } from "./read-feature";
 import { rollbackFeature, type RollbackOptions, type RollbackResult } from "./rollback";
 import type { Session } from "./session";
@@ -511,8 +511,12 @@ export class Definitions implements AsyncDisposable {
     return this.withEngine((engine) => diffFeature(engine, this.offlineStore, name, options, { identity: { keys, timestamp }, keepVersions: this.session.keepVersions }));
   }
 
-  /** Point-in-time correct training data: one row per entity row, each feature joined as of the row's time. */
-  getTrainingData(options: TrainingDataOptions): Promise<FeatureFrame> {
+  /**
+   * Point-in-time correct training data: one row per entity row, each feature joined as of the row's
+   * time; `frame.manifest` records what it was made from. With `{ reproduce: file, entities }`, the
+   * same training set again from the manifest in the footer of a file `frame.writeParquet()` wrote.
+   */
+  getTrainingData(options: TrainingDataOptions | ReproduceTrainingDataOptions): Promise<FeatureFrame> {
     return getTrainingData(this.session, options);
   }
 

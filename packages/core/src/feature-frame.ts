@@ -4,8 +4,9 @@ import path from "node:path";
 import { Engine, type Column, type EngineOptions } from "./engine";
 import { FeatureFrameClosedError } from "./errors";
 import type { FeatureMetadata } from "./feature-metadata";
-import { asSubquery, quoteLiteral } from "./sql";
+import { asSubquery, quoteIdentifier, quoteLiteral } from "./sql";
 import { removeTemporaryDirectory } from "./temporary-directory";
+import { freezeManifest, serializeTrainingManifest, TRAINING_FOOTER_KEY, type TrainingManifest } from "./training-manifest";
 import { toJavaScript } from "./value-decoder";
 
 /** What a `FeatureFrame` is made of. Made by `Definitions.read()` and `Definitions.getTrainingData()`, not by users. */
@@ -22,6 +23,8 @@ export interface FeatureFrameSource {
   temporaryDirectory?: string;
   /** The metadata of the stored feature the frame reads (`Definitions.read()`). @default undefined */
   metadata?: FeatureMetadata;
+  /** What a training set was made from (`Definitions.getTrainingData()`); `writeParquet` stores it in the footer. @default undefined */
+  manifest?: TrainingManifest;
 }
 
 // A frame dropped without close() still gets its temporary files removed once it is garbage collected.
@@ -59,6 +62,13 @@ export class FeatureFrame implements AsyncDisposable {
    * file's footer (rebuilt from it when the metadata document is stale); undefined for training data.
    */
   readonly metadata: FeatureMetadata | undefined;
+  /**
+   * For `Definitions.getTrainingData()`: the build of each feature, how it was joined and the entity
+   * rows' fingerprint, which `writeParquet()` stores in the file's footer so that
+   * `getTrainingData({ reproduce: file, entities })` can make the same training set again.
+   * Undefined for `Definitions.read()`, and when a feature's data has no build id (a file placed by hand).
+   */
+  readonly manifest: TrainingManifest | undefined;
 
   private readonly sql: string;
   private readonly engineOptions: EngineOptions;
@@ -73,6 +83,7 @@ export class FeatureFrame implements AsyncDisposable {
     this.columns = Object.freeze(this.schema.map((column) => column.name));
     this.numRows = source.numRows;
     this.metadata = source.metadata;
+    this.manifest = source.manifest === undefined ? undefined : freezeManifest(source.manifest);
     this.engineOptions = { ...source.engineOptions };
     this.temporaryDirectory = source.temporaryDirectory;
     if (this.temporaryDirectory !== undefined) abandoned.register(this, this.temporaryDirectory, this);
@@ -97,9 +108,14 @@ export class FeatureFrame implements AsyncDisposable {
     return this.withEngine((engine) => engine.convertedRows(`SELECT * FROM ${asSubquery(this.sql)} LIMIT ${limit}`, toJavaScript));
   }
 
-  /** Writes the frame to a Parquet file (relative to `process.cwd()`), replacing it atomically; parent directories are created. */
+  /**
+   * Writes the frame to a Parquet file (relative to `process.cwd()`), replacing it atomically; parent
+   * directories are created. A training frame's `manifest` goes into the file's footer (key-value
+   * metadata `mlforge_training`).
+   */
   writeParquet(file: string): Promise<void> {
-    return this.copyTo(file, "FORMAT parquet");
+    const footer = this.manifest === undefined ? "" : `, KV_METADATA {${quoteIdentifier(TRAINING_FOOTER_KEY)}: ${quoteLiteral(serializeTrainingManifest(this.manifest))}}`;
+    return this.copyTo(file, `FORMAT parquet${footer}`);
   }
 
   /** Writes the frame to a CSV file with a header row (`.gz` compresses it), replacing it atomically; parent directories are created. */

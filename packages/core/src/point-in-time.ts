@@ -7,17 +7,24 @@ import type { Feature } from "./feature";
 import { FeatureFrame } from "./feature-frame";
 import type { OfflineStore } from "./offline-store";
 import type { Session } from "./session";
-import { openStoredFeatures, type StoredFeature } from "./stored-feature";
+import { openStoredFeatures, type FeatureRef, type StoredFeature } from "./stored-feature";
 import { checkOptions } from "./options";
 import { quoteIdentifier, quoteLiteral } from "./sql";
 import { createTemporaryDirectory, removeTemporaryDirectory } from "./temporary-directory";
 import { quotePath } from "./literal-path";
 import { keyKind } from "./online/key-codec";
+import { checkEntityRows, hashEntities, manifestEntities, readTrainingManifest, type TrainingManifest, type TrainingPlan } from "./training-manifest";
+
+/** A feature of a training set: its name (the current build), or `{ name, version }` to join a kept build (a build id from `defs.versions(name)`). */
+export type TrainingFeature = string | FeatureRef;
 
 /** Options of `Definitions.getTrainingData()`. */
 export interface TrainingDataOptions {
-  /** Names of the features to join; their value columns follow the entity columns in this order. */
-  features: readonly string[];
+  /**
+   * The features to join; their value columns follow the entity columns in this order. A name joins
+   * the current build; `{ name, version }` pins a kept build (see `defs.versions(name)`).
+   */
+  features: readonly TrainingFeature[];
   /** The entity rows: a `.parquet`, `.csv` or `.json` file path (relative to `process.cwd()`), or an array of row objects. */
   entities: Entities;
   /** The entity rows' event-time column; required when any selected feature has a timestamp. @default none (features are joined on keys alone) */
@@ -29,6 +36,26 @@ export interface TrainingDataOptions {
    * @default "auto"
    */
   plan?: JoinPlan;
+  /** Only with `ReproduceTrainingDataOptions`. */
+  reproduce?: undefined;
+}
+
+/**
+ * Options of `Definitions.getTrainingData()` that make a training set again from the manifest in
+ * the footer of one written by `frame.writeParquet()`: the same feature builds, timestamp column
+ * and join plans, checked to be joined to the same entity rows.
+ */
+export interface ReproduceTrainingDataOptions {
+  /** The training set's Parquet file (relative to `process.cwd()`), as `frame.writeParquet()` wrote it. */
+  reproduce: string;
+  /** The entity rows it was made from, in the same order: a file path or an array of row objects. */
+  entities: Entities;
+  /** Taken from the manifest. */
+  features?: undefined;
+  /** Taken from the manifest. */
+  timestamp?: undefined;
+  /** Taken from the manifest. */
+  plan?: undefined;
 }
 
 /** A way to join a time-stamped feature as of each entity row's time. */
@@ -58,7 +85,7 @@ interface StoredFeatureColumns {
   rows: number;
 }
 
-const TRAINING_DATA_OPTIONS = { features: "any", entities: "any", timestamp: "any", plan: "any" } as const;
+const TRAINING_DATA_OPTIONS = { features: "any", entities: "any", timestamp: "any", plan: "any", reproduce: "any" } as const;
 
 /** Types an event time may have; anything else cannot be compared with a point in time. */
 const timeTypes = new Set(["DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE", "VARCHAR"]);
@@ -80,23 +107,55 @@ function hiddenName(base: string, taken: Set<string>): string {
   return name;
 }
 
-function validateOptions(options: TrainingDataOptions): void {
+/** A `features` entry as `{ name, version? }`, or undefined when it is neither a non-empty name nor such an object. */
+function featureRef(entry: unknown): FeatureRef | undefined {
+  if (typeof entry === "string") return entry === "" ? undefined : { name: entry };
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return undefined;
+  const { name, version, ...rest } = entry as Record<string, unknown>;
+  if (typeof name !== "string" || name === "" || Object.keys(rest).length > 0) return undefined;
+  if (version === undefined) return { name };
+  return typeof version === "string" && version !== "" ? { name, version } : undefined;
+}
+
+function validateOptions(options: TrainingDataOptions | ReproduceTrainingDataOptions): void {
   // A TrainingDataError, as before InvalidOptionError existed; it still passes InvalidOptionError.isInstance.
   checkOptions("getTrainingData", options, TRAINING_DATA_OPTIONS, {
     example: '{ features: ["user_total_spend"], entities: "data/labels.parquet", timestamp: "event_time" }',
     errorClass: TrainingDataError,
   });
   const { features, entities, timestamp } = options;
+  const checkEntities = () => {
+    if (!(typeof entities === "string" && entities.trim() !== "") && !Array.isArray(entities)) {
+      throw new TrainingDataError("getTrainingData needs `entities`: a path to a .parquet, .csv or .json file, or an array of row objects.");
+    }
+  };
+  if (options.reproduce !== undefined) {
+    if (typeof options.reproduce !== "string" || options.reproduce.trim() === "") {
+      throw new TrainingDataError('getTrainingData option \'reproduce\' must be the path of a training set written by frame.writeParquet(), for example reproduce: "train.parquet".');
+    }
+    const given = (["features", "timestamp", "plan"] as const).filter((key) => options[key] !== undefined);
+    if (given.length > 0) {
+      throw new TrainingDataError(
+        `getTrainingData with 'reproduce' takes the features, their versions, the timestamp column and the join plans from the training set's manifest: drop ${quoted(given)}.`,
+      );
+    }
+    checkEntities();
+    return;
+  }
   if (!Array.isArray(features) || features.length === 0) {
     throw new TrainingDataError('getTrainingData needs at least one feature name in `features`, for example features: ["user_total_spend"].');
   }
-  const invalid = features.find((name) => typeof name !== "string" || name === "");
-  if (invalid !== undefined) throw new TrainingDataError(`getTrainingData option 'features' holds ${JSON.stringify(invalid)}. List feature names (strings).`);
-  const repeated = features.find((name, index) => features.indexOf(name) !== index);
-  if (repeated !== undefined) throw new TrainingDataError(`Feature '${repeated}' is listed twice in 'features'. List each feature once.`);
-  if (!(typeof entities === "string" && entities.trim() !== "") && !Array.isArray(entities)) {
-    throw new TrainingDataError("getTrainingData needs `entities`: a path to a .parquet, .csv or .json file, or an array of row objects.");
+  const invalid = features.find((entry) => featureRef(entry) === undefined);
+  if (invalid !== undefined) {
+    throw new TrainingDataError(
+      `getTrainingData option 'features' holds ${JSON.stringify(invalid) ?? String(invalid)}. List feature names, or { name, version } to pin a kept build: ` +
+        'features: ["user_total_spend", { name: "user_daily_spend", version: "<build id from defs.versions()>" }].',
+    );
   }
+  const names = features.map((entry) => featureRef(entry)!.name);
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated !== undefined) throw new TrainingDataError(`Feature '${repeated}' is listed twice in 'features'. List each feature once.`);
+  checkEntities();
   if (options.plan !== undefined && !["auto", "asof", "rank"].includes(options.plan)) {
     throw new TrainingDataError(`getTrainingData option 'plan' is '${String(options.plan)}'. Use "auto" (the default), "asof" or "rank".`);
   }
@@ -295,33 +354,103 @@ function trainingSql(
   return [`WITH ${[...ctes, ...lateCtes].join(",\n")}`, `SELECT ${outputs.join(", ")}`, `FROM ${e}`, ...joins, `ORDER BY ${column(e, rowName)}`].join("\n");
 }
 
+/** The manifest in the footer of training set `file`, read with an engine of its own (see `readTrainingManifest`). */
+async function readManifestFile(context: Session, file: string): Promise<TrainingManifest> {
+  const engine = await Engine.open(context.engineOptions);
+  try {
+    return await readTrainingManifest(engine, path.resolve(context.baseDirectory, file), file);
+  } finally {
+    engine.close();
+  }
+}
+
+/** A pinned build is joined by the keys and timestamp it was built with, which a later definition may have changed. */
+function asBuilt(feature: Feature, ref: FeatureRef, stored: StoredFeature): Feature {
+  const metadata = stored.metadata;
+  if (ref.version === undefined || metadata === undefined) return feature;
+  return { ...feature, keys: metadata.keys, timestamp: metadata.timestamp };
+}
+
+/** The plan a reproduced training set's manifest records for time-stamped feature `name`. */
+function forcedPlan(forced: ReadonlyMap<string, TrainingPlan>, name: string): Exclude<JoinPlan, "auto"> {
+  const plan = forced.get(name);
+  if (plan === "asof" || plan === "rank") return plan;
+  throw new TrainingDataError(`The training set's manifest records no as-of plan for feature '${name}', whose build has a timestamp: the manifest does not describe this build. Pass an unchanged training set file.`);
+}
+
+/**
+ * The manifest of a training frame: the build each feature was read from and how it was joined,
+ * and the entity rows. Undefined when a feature's file has no build id (placed by hand, never built
+ * by mlforge), as nothing could pin it.
+ */
+function trainingManifest(
+  files: readonly StoredFeature[],
+  plans: ReadonlyMap<string, TrainingPlan>,
+  entities: TrainingManifest["entities"],
+  timestamp: string | undefined,
+  duckdb: string,
+): TrainingManifest | undefined {
+  if (files.some(({ metadata }) => metadata === undefined)) return undefined;
+  return {
+    formatVersion: 1,
+    features: files.map(({ name, metadata }) => ({ name, buildId: metadata!.buildId, fingerprint: metadata!.fingerprint, rows: metadata!.rows, plan: plans.get(name) ?? "keys" })),
+    entities,
+    ...(timestamp === undefined ? {} : { timestamp }),
+    duckdb,
+  };
+}
+
+/** Throws `TrainingDataError` when a reproduction did not use what the manifest records (which only a hand-edited manifest can cause). */
+function checkReproduced(expected: TrainingManifest, actual: TrainingManifest | undefined, given: string): void {
+  const differences: string[] = [];
+  if (actual === undefined) differences.push("a feature's data has no build id");
+  else {
+    for (const [index, feature] of expected.features.entries()) {
+      const used = actual.features[index]!;
+      for (const key of ["buildId", "fingerprint", "rows", "plan"] as const) {
+        if (used[key] !== feature[key]) differences.push(`feature '${feature.name}' ${key} ${String(used[key])}, not ${String(feature[key])}`);
+      }
+    }
+    if (actual.timestamp !== expected.timestamp) differences.push(`timestamp ${String(actual.timestamp)}, not ${String(expected.timestamp)}`);
+  }
+  if (differences.length === 0) return;
+  throw new TrainingDataError(
+    `Training set '${given}' could not be reproduced as its manifest describes it: the reproduction has ${differences.join("; ")}. ` +
+      "Was the manifest edited by hand? Pass the file as frame.writeParquet() wrote it.",
+  );
+}
+
 /**
  * Point-in-time correct training data: exactly one row per entity row, in the entity rows' order,
  * with the entity columns first and then each feature's value columns. A feature with a timestamp
  * contributes its latest row with the same keys and a time at or before the entity's time (none:
  * NULLs); one without contributes the row with the same keys. Every problem that can be seen
- * without running the join is reported before any work.
+ * without running the join is reported before any work. The frame's `manifest` records the builds,
+ * plans and entity rows used; with `reproduce`, they come from a written training set's manifest.
  */
-export async function getTrainingData(context: Session, options: TrainingDataOptions): Promise<FeatureFrame> {
+export async function getTrainingData(context: Session, options: TrainingDataOptions | ReproduceTrainingDataOptions): Promise<FeatureFrame> {
   validateOptions(options);
-  const selected = selectFeatures(context.features, options.features);
+  const reproduce = options.reproduce === undefined ? undefined : await readManifestFile(context, options.reproduce);
+  const refs = reproduce?.features.map(({ name, buildId }) => ({ name, version: buildId })) ?? options.features!.map((entry) => featureRef(entry)!);
+  const timestamp = reproduce === undefined ? options.timestamp : reproduce.timestamp;
+  const selected = selectFeatures(context.features, refs.map(({ name }) => name));
   await context.offlineStore.check();
 
   let temporaryDirectory: string | undefined;
   const engine = await Engine.open(context.engineOptions);
   try {
-    const files = await openStoredFeatures(engine, context.offlineStore, options.features);
+    const files = await openStoredFeatures(engine, context.offlineStore, refs);
     const stored: StoredFeatureColumns[] = [];
-    for (const [index, feature] of selected.entries()) stored.push(await describeFeature(engine, feature, files[index]!));
+    for (const [index, feature] of selected.entries()) stored.push(await describeFeature(engine, asBuilt(feature, refs[index]!, files[index]!), files[index]!));
 
     const rows = typeof options.entities === "string" ? undefined : options.entities;
     const entityColumns = rows === undefined ? undefined : inferEntityColumns(rows);
     let entities: EntityRelation =
       rows === undefined ? await describeEntityFile(engine, options.entities as string, context.baseDirectory) : { relation: "", columns: entityColumns!, label: "entity rows" };
 
-    checkEntityColumns(entities, stored, options.timestamp);
+    checkEntityColumns(entities, stored, timestamp);
     checkClashes(entities, stored);
-    const entityTime = options.timestamp === undefined ? undefined : findColumn(entities.columns, options.timestamp)!;
+    const entityTime = timestamp === undefined ? undefined : findColumn(entities.columns, timestamp)!;
     if (entityTime !== undefined && stored.some(({ feature }) => feature.timestamp !== undefined)) {
       checkTimeType("Entity column", entityTime);
       for (const { feature, columns } of stored) {
@@ -347,17 +476,28 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
       }
     }
 
-    const numRows =
-      rows !== undefined ? rows.length : Number((await engine.rows(`SELECT count(*)::BIGINT AS n FROM ${entities.relation}`))[0]?.n ?? 0);
+    // The row count and the entity rows' fingerprint for the manifest, in one pass.
+    const hash = await hashEntities(engine, entities.relation, entities.columns);
+    const numRows = hash.rows;
+    const entityPart = manifestEntities(entities.columns, hash);
+    if (reproduce !== undefined) checkEntityRows(reproduce, entityPart, hash.duckdb, options.reproduce!);
     const requested = options.plan ?? "auto";
-    const sql = trainingSql(entities, stored, options.timestamp, (feature) => (requested === "auto" ? choosePlan(numRows, feature.rows) : requested));
+    const forced = reproduce === undefined ? undefined : new Map(reproduce.features.map(({ name, plan }) => [name, plan]));
+    const plans = new Map<string, TrainingPlan>();
+    const sql = trainingSql(entities, stored, timestamp, (feature) => {
+      const plan = forced === undefined ? (requested === "auto" ? choosePlan(numRows, feature.rows) : requested) : forcedPlan(forced, feature.feature.name);
+      plans.set(feature.feature.name, plan);
+      return plan;
+    });
     let schema: Column[];
     try {
       schema = await engine.columns(`SELECT * FROM (${sql})`);
     } catch (error) {
       throw new TrainingDataError(`DuckDB could not plan the training data query: ${errorMessage(error)}`, { cause: error });
     }
-    return new FeatureFrame({ sql, schema, numRows, engineOptions: context.engineOptions, temporaryDirectory });
+    const manifest = trainingManifest(files, plans, entityPart, timestamp, hash.duckdb);
+    if (reproduce !== undefined) checkReproduced(reproduce, manifest, options.reproduce!);
+    return new FeatureFrame({ sql, schema, numRows, engineOptions: context.engineOptions, temporaryDirectory, ...(manifest === undefined ? {} : { manifest }) });
   } catch (error) {
     if (temporaryDirectory !== undefined) await removeTemporaryDirectory(temporaryDirectory);
     throw error;

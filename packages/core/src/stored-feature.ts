@@ -139,7 +139,13 @@ export interface FeatureRef {
 export async function openStoredFeatures(engine: Engine, store: OfflineStore, refs: readonly (string | FeatureRef)[]): Promise<StoredFeature[]> {
   const requests = refs.map((ref) => (typeof ref === "string" ? { name: ref } : ref));
   const versions = new Map<number, Promise<StoredFeature>>();
-  for (const [index, { name, version }] of requests.entries()) if (version !== undefined) versions.set(index, openVersion(engine, store, name, version));
+  for (const [index, { name, version }] of requests.entries()) {
+    if (version === undefined) continue;
+    const opening = openVersion(engine, store, name, version);
+    // Awaited in order below; one that fails while another's error is thrown must not be an unhandled rejection (which ends the process).
+    opening.catch(() => undefined);
+    versions.set(index, opening);
+  }
   try {
     // Downloads and documents in parallel; footers one by one, on the one connection.
     const found = await Promise.all(

@@ -1,6 +1,7 @@
 export { BuildError } from "./build-error";
 export { FeatureBuildError } from "./feature-build-error";
 export { FeatureCheckError } from "./feature-check-error";
+export { EntityRowsMismatchError } from "./entity-rows-mismatch-error";
 export { FeatureDefinitionError } from "./feature-definition-error";
 export { FeatureFrameClosedError } from "./feature-frame-closed-error";
 export { FeatureNotBuiltError } from "./feature-not-built-error";

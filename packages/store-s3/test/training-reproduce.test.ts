@@ -1,0 +1,97 @@
+// Pinned reads and reproduced training sets on S3, under storage-backends.md's read-only policy.
+import { randomUUID } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Definitions, type FeatureFrame } from "@mlforge/core";
+import { S3Store } from "@mlforge/store-s3";
+import { IamGateway } from "./support/iam-gateway";
+import { READ_ONLY } from "./support/policies";
+import { userTotalSpend, writeTransactions } from "./support/fixtures";
+import { removeStagedFiles, S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server";
+
+const BUCKET = "mlforge-features";
+
+jest.setTimeout(60_000);
+
+let s3: TestS3Server;
+let gateway: IamGateway;
+let transactions: string;
+
+beforeAll(async () => {
+  s3 = await startS3Server([BUCKET]);
+  gateway = await IamGateway.start({ target: s3.endpoint, credentials: S3RVER_CREDENTIALS });
+  transactions = await writeTransactions(s3.directory);
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await s3?.close();
+  await removeStagedFiles();
+});
+
+/** Definitions over a fresh store (its own cache, so every read really downloads) through the gateway. */
+function definitions(prefix: string): Definitions {
+  const offlineStore = new S3Store({ bucket: BUCKET, prefix, endpoint: gateway.endpoint, credentials: S3RVER_CREDENTIALS, cacheDirectory: path.join(s3.directory, `cache-${randomUUID()}`) });
+  return new Definitions({ name: "reproduce", features: [userTotalSpend(transactions)], offlineStore });
+}
+
+async function rowsOf(frame: FeatureFrame): Promise<Record<string, unknown>[]> {
+  try {
+    return await frame.rows();
+  } finally {
+    await frame.close();
+  }
+}
+
+const entities = [{ user_id: "u2" }, { user_id: "u1" }, { user_id: "u3" }];
+
+test("read-only policy: a pinned read, pinned training data and a reproduction after a rebuild use s3:GetObject and s3:ListBucket alone", async () => {
+  const prefix = `team-${randomUUID()}/features`;
+  const writer = definitions(prefix);
+  // Every build keeps its version (keepVersions' default, 10), under _versions/ on the bucket.
+  await writer.build();
+  const { buildId: first } = (await writer.metadata("user_total_spend"))!;
+  const train = path.join(s3.directory, `train-${randomUUID()}.parquet`);
+  const frame = await writer.getTrainingData({ features: ["user_total_spend"], entities });
+  try {
+    await frame.writeParquet(train);
+  } finally {
+    await frame.close();
+  }
+  await writeFile(transactions, "user_id,amount\nu1,10.5\nu2,8\nu1,5\nu3,1\n");
+  await writer.build();
+  await writer.close();
+
+  gateway.policy = READ_ONLY;
+  gateway.clear();
+  const reader = definitions(prefix);
+  try {
+    expect(await rowsOf(await reader.read("user_total_spend", { version: first }))).toEqual([
+      { user_id: "u1", total_spend: 15.5 },
+      { user_id: "u2", total_spend: 7 },
+    ]);
+    expect(await rowsOf(await reader.getTrainingData({ features: [{ name: "user_total_spend", version: first }], entities }))).toEqual([
+      { user_id: "u2", total_spend: 7 },
+      { user_id: "u1", total_spend: 15.5 },
+      { user_id: "u3", total_spend: null },
+    ]);
+    // The current build answers otherwise, so the reproduction below cannot be the current data.
+    expect((await rowsOf(await reader.getTrainingData({ features: ["user_total_spend"], entities }))).map((row) => row.total_spend)).toEqual([8, 15.5, 1]);
+
+    const again = path.join(s3.directory, `again-${randomUUID()}.parquet`);
+    const reproduced = await reader.getTrainingData({ reproduce: train, entities });
+    try {
+      expect(reproduced.manifest?.features.map(({ buildId }) => buildId)).toEqual([first]);
+      await reproduced.writeParquet(again);
+    } finally {
+      await reproduced.close();
+    }
+    expect((await readFile(again)).equals(await readFile(train))).toBe(true);
+  } finally {
+    await reader.close();
+  }
+  expect(gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket"]);
+  expect(gateway.requests.filter((request) => !request.allowed)).toEqual([]);
+  // The pinned build came from its kept copy, not from the current data.
+  expect(gateway.requests.some((request) => request.operation === "GetObject" && request.resource.endsWith(`/_versions/user_total_spend/${first}.parquet`))).toBe(true);
+});
