@@ -2,14 +2,19 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { AbortMultipartUploadCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 import bucketController from "s3rver/lib/controllers/bucket";
+import { multipartUploads } from "./multipart-uploads";
 
 /** The access key pair s3rver knows (it has exactly one account). */
 export const S3RVER_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 
-/** An s3rver running in this process on 127.0.0.1 (an ephemeral port unless one is given), with its data in a temp directory. */
+/**
+ * An s3rver running in this process on 127.0.0.1 (an ephemeral port unless one is given), with its
+ * data in a temp directory. Added to s3rver: ListMultipartUploads and AbortMultipartUpload (see
+ * `multipart-uploads.ts`), and ListObjectsV2 paging that works on Node 20.
+ */
 export interface TestS3Server {
   /** `http://127.0.0.1:<port>`. */
   endpoint: string;
@@ -19,6 +24,10 @@ export interface TestS3Server {
   client: S3Client;
   /** Every key in `bucket` (under `prefix`), sorted. */
   keys(bucket: string, prefix?: string): Promise<string[]>;
+  /** The multipart uploads in `bucket` (under `prefix`) that were created and neither completed nor aborted, through ListMultipartUploads, sorted by key. */
+  incompleteUploads(bucket: string, prefix?: string): Promise<Array<{ key: string; uploadId: string }>>;
+  /** Aborts the incomplete multipart uploads in `bucket` (under `prefix`), as a lifecycle rule would. */
+  abortIncompleteUploads(bucket: string, prefix?: string): Promise<void>;
   /** Stops the server and removes its directory. */
   close(): Promise<void>;
 }
@@ -89,10 +98,12 @@ export async function startS3Server(buckets: string[], options: { port?: number 
     directory: path.join(directory, "s3rver"),
     configureBuckets: buckets.map((name) => ({ name })),
   });
+  // Just before the router: after s3rver's logging, XML encoding and path rewriting.
+  server.middleware.splice(server.middleware.length - 1, 0, multipartUploads(path.join(directory, "s3rver")));
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
   const client = plainClient(endpoint);
-  return {
+  const testServer: TestS3Server = {
     endpoint,
     directory,
     client,
@@ -100,12 +111,22 @@ export async function startS3Server(buckets: string[], options: { port?: number 
       const listing = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
       return (listing.Contents ?? []).map((entry) => entry.Key!).sort();
     },
+    async incompleteUploads(bucket, prefix) {
+      const listing = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
+      return (listing.Uploads ?? []).map((upload) => ({ key: upload.Key!, uploadId: upload.UploadId! }));
+    },
+    async abortIncompleteUploads(bucket, prefix) {
+      for (const upload of await testServer.incompleteUploads(bucket, prefix)) {
+        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.key, UploadId: upload.uploadId }));
+      }
+    },
     async close() {
       client.destroy();
       await server.close();
       await rm(directory, { recursive: true, force: true });
     },
   };
+  return testServer;
 }
 
 /** An S3 client for `endpoint` with s3rver's credentials, path-style, without the checksum trailers s3rver cannot read. */

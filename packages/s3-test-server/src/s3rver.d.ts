@@ -15,6 +15,8 @@ declare module "s3rver" {
 
   class S3rver {
     constructor(options: S3rverOptions);
+    /** Koa's middleware list; s3rver's router is the last entry. */
+    middleware: Array<(context: any, next: () => Promise<void>) => Promise<void> | void>;
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
   }
@@ -28,4 +30,12 @@ declare module "s3rver/lib/controllers/bucket" {
     getBucket: (context: any) => Promise<void>;
   };
   export = controller;
+}
+
+declare module "s3rver/lib/models/error" {
+  /** s3rver's S3 error: thrown from a handler, it is answered as S3's XML error with the code's HTTP status. */
+  class S3Error extends Error {
+    constructor(code: string, message?: string, detail?: Record<string, string>);
+  }
+  export = S3Error;
 }

@@ -43,8 +43,8 @@ export interface FaultRequest {
 /**
  * A small HTTP proxy in front of an S3 server that injects faults: S3 errors, connections reset
  * in the middle of an upload, late answers and no answers, each for the first N matching requests
- * or for good. Everything else is forwarded unchanged (bodies streamed). It answers
- * AbortMultipartUpload itself with S3's 204 (s3rver cannot abort) and records every request.
+ * or for good. Everything else is forwarded unchanged (bodies streamed), and every request is
+ * recorded.
  */
 export class FaultGateway {
   /** Every request seen, in order. */
@@ -149,12 +149,6 @@ export class FaultGateway {
       this.hanging.add(response);
       response.once("close", () => this.hanging.delete(response));
       request.resume();
-      return;
-    }
-    if (operation === "AbortMultipartUpload") {
-      record.status = 204;
-      request.resume();
-      request.once("end", () => response.writeHead(204).end());
       return;
     }
     const forward = () => {
