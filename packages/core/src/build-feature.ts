@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import type { FeatureBuildResult } from "./build-result";
 import { planBuild } from "./build/build-plan";
 import { publishStaged } from "./build/publish";
@@ -15,7 +16,7 @@ export interface BuildContext {
   /** The build's engine (remote source objects are downloaded to `session.engineOptions.tempDirectory`). */
   engine: Engine;
   force: boolean;
-  /** Stops the build between its steps (a running query is interrupted through the engine). @default none */
+  /** Stops the build between its steps (a running query is interrupted through the engine, an upload through the store). @default none */
   signal?: AbortSignal;
 }
 
@@ -24,7 +25,7 @@ export interface BuildContext {
  * (an upload, for a remote store) may overlap the next feature's computation.
  */
 export interface ComputedFeature {
-  /** Puts the staged file into the store, then its metadata; removes the staged file either way. */
+  /** Puts the staged file into the store, then its metadata; removes the staged file either way. Rejects with the signal's reason once aborted. */
   publish(): Promise<FeatureBuildResult>;
 }
 
@@ -51,10 +52,16 @@ export async function buildFeature(feature: Feature, context: BuildContext): Pro
     }
   }
 
-  const staged = await stageFeature(feature, session, engine, { plan, signal: context.signal });
+  const { signal } = context;
+  const staged = await stageFeature(feature, session, engine, { plan, signal });
   return {
     publish: async () => {
-      const { stored, durationMs, note } = await publishStaged(store, engine, staged, started, { keepVersions: session.keepVersions });
+      // Stopped while the previous feature was being published: nothing of this one goes out.
+      if (signal?.aborted) {
+        await rm(staged.path, { force: true });
+        throw signal.reason;
+      }
+      const { stored, durationMs, note } = await publishStaged(store, engine, staged, started, { keepVersions: session.keepVersions, ...(signal === undefined ? {} : { signal }) });
       const checks = staged.checks.length === 0 ? {} : { checks: staged.checks };
       return { name: feature.name, status: "built", rows: staged.file.rows, bytes: stored.bytes, uri: stored.uri, durationMs, ...checks, ...(note === undefined ? {} : { note }) };
     },

@@ -27,6 +27,12 @@ export interface FeatureFrameSource {
   manifest?: TrainingManifest;
 }
 
+/** Options of `FeatureFrame.writeParquet()` and `writeCsv()`. */
+export interface FrameWriteOptions {
+  /** Stops the write: the running query is interrupted, nothing is written (a previous file stays) and the promise rejects with the signal's reason. @default none */
+  signal?: AbortSignal;
+}
+
 // A frame dropped without close() still gets its temporary files removed once it is garbage collected.
 const abandoned = new FinalizationRegistry<string>((directory) => {
   removeTemporaryDirectory(directory).catch(() => undefined);
@@ -113,14 +119,14 @@ export class FeatureFrame implements AsyncDisposable {
    * directories are created. A training frame's `manifest` goes into the file's footer (key-value
    * metadata `mlforge_training`).
    */
-  writeParquet(file: string): Promise<void> {
+  writeParquet(file: string, options: FrameWriteOptions = {}): Promise<void> {
     const footer = this.manifest === undefined ? "" : `, KV_METADATA {${quoteIdentifier(TRAINING_FOOTER_KEY)}: ${quoteLiteral(serializeTrainingManifest(this.manifest))}}`;
-    return this.copyTo(file, `FORMAT parquet${footer}`);
+    return this.copyTo(file, `FORMAT parquet${footer}`, options);
   }
 
   /** Writes the frame to a CSV file with a header row (`.gz` compresses it), replacing it atomically; parent directories are created. */
-  writeCsv(file: string): Promise<void> {
-    return this.copyTo(file, "FORMAT csv, HEADER true");
+  writeCsv(file: string, options: FrameWriteOptions = {}): Promise<void> {
+    return this.copyTo(file, "FORMAT csv, HEADER true", options);
   }
 
   /** Removes the frame's temporary files once running methods finish; the frame cannot be used afterwards. Safe to call twice. */
@@ -138,19 +144,28 @@ export class FeatureFrame implements AsyncDisposable {
     return this.close();
   }
 
-  private async copyTo(file: string, options: string): Promise<void> {
+  private async copyTo(file: string, options: string, { signal }: FrameWriteOptions): Promise<void> {
     const target = path.resolve(file);
+    signal?.throwIfAborted();
     await this.withEngine(async (engine) => {
       await mkdir(path.dirname(target), { recursive: true });
       // Written beside the target and renamed, so no reader sees half a file; the name keeps the
       // target's extension because DuckDB picks the compression from it (`.csv.gz`).
       const staged = path.join(path.dirname(target), `.mlforge-${randomBytes(6).toString("hex")}-${path.basename(target)}`);
+      const interrupt = () => engine.interrupt();
+      signal?.addEventListener("abort", interrupt, { once: true });
       try {
+        // An abort before the query started would be lost: the engine's interrupt only stops a running query.
+        signal?.throwIfAborted();
         await engine.run(`COPY ${asSubquery(this.sql)} TO ${quoteLiteral(staged)} (${options})`);
+        signal?.throwIfAborted();
         await rename(staged, target);
       } catch (error) {
         await rm(staged, { force: true });
+        if (signal?.aborted) throw signal.reason;
         throw error;
+      } finally {
+        signal?.removeEventListener("abort", interrupt);
       }
     });
   }

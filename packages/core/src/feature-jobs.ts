@@ -21,7 +21,11 @@ export interface FeatureJobs<Entry> {
   failed: (feature: Feature, error: unknown, durationMs: number) => Entry;
   /** Called as each feature starts and ends. */
   onProgress: ((event: FeatureJobEvent<Entry>) => void) | undefined;
-  /** Checked before each feature; an abort during a job rejects with the signal's reason instead of recording a failure. */
+  /**
+   * Checked before each feature; an abort during a job or a second stage rejects with the signal's
+   * reason instead of recording a failure. A second stage that rejects with another error once
+   * aborted still ends as failed (its end event tells what it left behind). @default none
+   */
   signal: AbortSignal | undefined;
 }
 
@@ -55,7 +59,12 @@ export async function runFeatureJobs<Entry>(jobs: FeatureJobs<Entry>): Promise<E
           await publishing;
           publishing = outcome.publish().then(
             (entry) => finish(feature, index, entry),
-            (error: unknown) => finish(feature, index, jobs.failed(feature, error, performance.now() - started)),
+            (error: unknown) => {
+              // Stopped by the signal is no failure of the feature. Any other error is reported,
+              // even once aborted: it says what the stopped publish could not clean up.
+              if (signal?.aborted && error === signal.reason) return;
+              finish(feature, index, jobs.failed(feature, error, performance.now() - started));
+            },
           );
         } else finish(feature, index, outcome);
       } catch (error) {
@@ -67,5 +76,7 @@ export async function runFeatureJobs<Entry>(jobs: FeatureJobs<Entry>): Promise<E
     // Never leave a second stage running behind the caller's back, even when aborted.
     await publishing;
   }
+  // Aborted while the last second stage ran: the run was stopped all the same.
+  signal?.throwIfAborted();
   return entries;
 }

@@ -18,6 +18,18 @@ export interface OfflineStoreCapabilities {
   servesFilesInPlace: boolean;
 }
 
+/** Options of `OfflineStore.putFile`. */
+export interface PutFileOptions {
+  /**
+   * Stops the write: `putFile` then rejects with the signal's reason, publishes nothing (the
+   * previous object stays), consumes the file and removes what it had started (such as a multipart
+   * upload). When it cannot remove something, it rejects with a `StoreAccessError` saying what it
+   * left and where instead. A write that cannot be cut short (a rename) may ignore the signal; one
+   * that finished anyway resolves as usual. @default none
+   */
+  signal?: AbortSignal;
+}
+
 /**
  * The contract every offline store implements: a small key-based byte store. Stores move bytes;
  * `@mlforge/core` owns every key (see `layout.ts`: `<feature>.parquet`, `_metadata/<feature>.json`,
@@ -42,7 +54,7 @@ export interface OfflineStore {
   /** A fresh local file path where core may write a file that `putFile` will publish under `key`; never visible in the store. */
   stagingPath(key: string): Promise<string>;
   /** Publishes a local file as `key`, replacing any previous object atomically; consumes the file. */
-  putFile(key: string, file: string): Promise<StoredObject>;
+  putFile(key: string, file: string, options?: PutFileOptions): Promise<StoredObject>;
   /** A local path holding the object's bytes (a remote store downloads it into a cache), or undefined when missing. */
   getFile(key: string): Promise<string | undefined>;
   /** Where the object is and its size, without downloading it; undefined when missing. */

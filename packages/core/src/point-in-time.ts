@@ -38,6 +38,8 @@ export interface TrainingDataOptions {
   plan?: JoinPlan;
   /** Only with `ReproduceTrainingDataOptions`. */
   reproduce?: undefined;
+  /** Stops the work: the running query is interrupted, temporary files are removed and the promise rejects with the signal's reason. @default none */
+  signal?: AbortSignal;
 }
 
 /**
@@ -56,6 +58,8 @@ export interface ReproduceTrainingDataOptions {
   timestamp?: undefined;
   /** Taken from the manifest. */
   plan?: undefined;
+  /** Stops the work: the running query is interrupted, temporary files are removed and the promise rejects with the signal's reason. @default none */
+  signal?: AbortSignal;
 }
 
 /** A way to join a time-stamped feature as of each entity row's time. */
@@ -85,7 +89,7 @@ interface StoredFeatureColumns {
   rows: number;
 }
 
-const TRAINING_DATA_OPTIONS = { features: "any", entities: "any", timestamp: "any", plan: "any", reproduce: "any" } as const;
+const TRAINING_DATA_OPTIONS = { features: "any", entities: "any", timestamp: "any", plan: "any", reproduce: "any", signal: "any" } as const;
 
 /** Types an event time may have; anything else cannot be compared with a point in time. */
 const timeTypes = new Set(["DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE", "VARCHAR"]);
@@ -436,8 +440,12 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
   const selected = selectFeatures(context.features, refs.map(({ name }) => name));
   await context.offlineStore.check();
 
+  const { signal } = options;
+  signal?.throwIfAborted();
   let temporaryDirectory: string | undefined;
   const engine = await Engine.open(context.engineOptions);
+  const interrupt = () => engine.interrupt();
+  signal?.addEventListener("abort", interrupt, { once: true });
   try {
     const files = await openStoredFeatures(engine, context.offlineStore, refs);
     const stored: StoredFeatureColumns[] = [];
@@ -497,11 +505,15 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
     }
     const manifest = trainingManifest(files, plans, entityPart, timestamp, hash.duckdb);
     if (reproduce !== undefined) checkReproduced(reproduce, manifest, options.reproduce!);
+    // Interrupted between queries, or in a query whose error was wrapped: stopped all the same.
+    signal?.throwIfAborted();
     return new FeatureFrame({ sql, schema, numRows, engineOptions: context.engineOptions, temporaryDirectory, ...(manifest === undefined ? {} : { manifest }) });
   } catch (error) {
     if (temporaryDirectory !== undefined) await removeTemporaryDirectory(temporaryDirectory);
+    if (signal?.aborted) throw signal.reason;
     throw error;
   } finally {
+    signal?.removeEventListener("abort", interrupt);
     engine.close();
   }
 }

@@ -32,11 +32,11 @@ function instrumented(store: OfflineStore, { crashAt, metadataDelayMs = 0, gates
     if (operation === crashAt?.operation && name === crashAt.feature) process.kill(process.pid, "SIGKILL");
   };
   return interceptStore(store, {
-    putFile: async (key, file) => {
+    putFile: async (key, file, options) => {
       const name = featureOfKey(key);
       crash("putFile", name);
       await passGates(gates, "before", "putFile", name);
-      const stored = await store.putFile(key, file);
+      const stored = await store.putFile(key, file, options);
       await passGates(gates, "after", "putFile", name);
       return stored;
     },

@@ -3,7 +3,7 @@ import type { CheckResult } from "../checks";
 import type { Engine } from "../engine";
 import { metadataFromFooter, serializeMetadata, type FeatureFooter, type FeatureMetadata, type StoredFileFacts } from "../feature-metadata";
 import { dataKey, isBuildId, metadataKey, versionDataKey, versionIdsOf, versionMetadataKey, versionsPrefix } from "../layout";
-import type { OfflineStore, StoredObject } from "../offline-store";
+import type { OfflineStore, PutFileOptions, StoredObject } from "../offline-store";
 import { describeStoredFeature, metadataOfStoredFile, readFooter, readMetadataDocument, readStoredFile } from "../stored-feature";
 import { pruneVersions } from "./prune-versions";
 
@@ -46,6 +46,8 @@ export interface StagedData {
 export interface PublishOptions {
   /** How many versions of the feature the store keeps, the current one included; 0 keeps none (see `DefinitionsOptions.keepVersions`). */
   keepVersions: number;
+  /** Stops the data uploads (see `PutFileOptions`); the steps after them (documents, copies) are short and run to their end. @default none */
+  signal?: AbortSignal;
 }
 
 /** What `publishStaged` put in the store. */
@@ -86,8 +88,9 @@ export async function publishStaged(store: OfflineStore, engine: Engine, staged:
     });
     let stored: StoredObject;
     let metadata: FeatureMetadata;
+    const upload = options.signal === undefined ? undefined : { signal: options.signal };
     if (options.keepVersions === 0) {
-      stored = await store.putFile(dataKey(name), staged.path);
+      stored = await store.putFile(dataKey(name), staged.path, upload);
       durationMs = performance.now() - started;
       metadata = describe(stored);
     } else {
@@ -95,12 +98,12 @@ export async function publishStaged(store: OfflineStore, engine: Engine, staged:
       // A store that downloads may refuse the copy to the current key (S3 credentials without
       // s3:GetObject): the staged bytes are then uploaded again, so a link to them is kept.
       if (!store.capabilities.servesFilesInPlace) kept = await keepStagedFile(store, staged.path, name);
-      const version = await store.putFile(versionDataKey(name, buildId), staged.path);
+      const version = await store.putFile(versionDataKey(name, buildId), staged.path, upload);
       pending = true;
       durationMs = performance.now() - started;
       const versionMetadata = describe(version);
       await store.putText(versionMetadataKey(name, buildId), serializeMetadata(versionMetadata));
-      stored = await makeCurrent(store, name, buildId, kept);
+      stored = await makeCurrent(store, name, buildId, kept, upload);
       pending = false;
       metadata = describeObject(versionMetadata, stored);
     }
@@ -120,14 +123,14 @@ export async function publishStaged(store: OfflineStore, engine: Engine, staged:
  * Makes kept version `buildId` of feature `name` its current data, atomically: the store copies
  * it to the current key (a link, a server-side copy). When the store cannot (S3 credentials
  * without s3:GetObject, which a copy needs) and `kept` is a local file of the same bytes, it is
- * uploaded instead (and consumed). Returns the current data object.
+ * uploaded instead (and consumed; `upload` stops it as it does `putFile`). Returns the current data object.
  */
-export async function makeCurrent(store: OfflineStore, name: string, buildId: string, kept?: string): Promise<StoredObject> {
+export async function makeCurrent(store: OfflineStore, name: string, buildId: string, kept?: string, upload?: PutFileOptions): Promise<StoredObject> {
   try {
     return await store.copy(versionDataKey(name, buildId), dataKey(name));
   } catch (error) {
     if (kept === undefined) throw error;
-    return store.putFile(dataKey(name), kept);
+    return store.putFile(dataKey(name), kept, upload);
   }
 }
 
