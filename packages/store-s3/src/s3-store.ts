@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,7 +7,10 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  type CompleteMultipartUploadCommandOutput,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -15,10 +18,11 @@ import {
   paginateListObjectsV2,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { StoreAccessError, type OfflineStore, type StoredObject } from "@mlforge/core";
+import { StoreAccessError, type OfflineStore, type PutFileOptions, type StoredObject } from "@mlforge/core";
 import { assertStoreKey, checkOptions } from "@mlforge/core/store-kit";
 import { createS3Client } from "./s3-client";
 import { errorSecrets, isAccessDenied, isNotFound, s3AccessError, s3ErrorCode, type S3Action } from "./s3-access-error";
@@ -142,6 +146,59 @@ async function removeFilesOfDeadProcesses(directory: string, pattern: RegExp): P
       if (Number.isInteger(pid) && pid !== process.pid && !processIsAlive(pid)) await rm(path.join(directory, entry), { force: true }).catch(() => undefined);
     }),
   );
+}
+
+/** A short description of an abort reason, for a message. */
+function errorMessageOf(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}
+
+/**
+ * The requests of one `Upload`, sent through the store's client and watched: data requests
+ * (UploadPart, PutObject) can be cut off, while CreateMultipartUpload and CompleteMultipartUpload
+ * always run to their answer, so that the store knows the upload id to abort and whether the
+ * object was published after all.
+ */
+class UploadRequests {
+  /** The client to give `Upload`: the store's, with `send` watched. */
+  readonly client: S3Client;
+  /** The id CreateMultipartUpload answered, once it did. */
+  uploadId: string | undefined;
+  /** CompleteMultipartUpload's answer, once it succeeded. */
+  completed: CompleteMultipartUploadCommandOutput | undefined;
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly cutter = new AbortController();
+
+  constructor(client: S3Client) {
+    const send = (command: unknown, options?: Record<string, unknown>): Promise<unknown> => {
+      const cuttable = command instanceof UploadPartCommand || command instanceof PutObjectCommand;
+      const request = (client.send as (command: unknown, options?: Record<string, unknown>) => Promise<unknown>)(
+        command,
+        cuttable ? { ...options, abortSignal: this.cutter.signal } : options,
+      );
+      const watched = request.then(
+        (output) => {
+          if (command instanceof CreateMultipartUploadCommand) this.uploadId = (output as { UploadId?: string }).UploadId;
+          if (command instanceof CompleteMultipartUploadCommand) this.completed = output as CompleteMultipartUploadCommandOutput;
+        },
+        () => undefined,
+      );
+      this.running.add(watched);
+      void watched.then(() => this.running.delete(watched));
+      return request;
+    };
+    this.client = Object.create(client, { send: { value: send } }) as S3Client;
+  }
+
+  /** Cuts off the data requests being sent, and any sent later. */
+  cut(): void {
+    this.cutter.abort();
+  }
+
+  /** Resolves once no request of the upload is running. */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
 }
 
 /**
@@ -283,10 +340,20 @@ export class S3Store implements OfflineStore {
     return path.join(tmpdir(), `mlforge-s3-${stem}-${process.pid}-${randomBytes(6).toString("hex")}${extension || ".bin"}`);
   }
 
-  async putFile(storeKey: string, file: string): Promise<StoredObject> {
+  /**
+   * Uploads `file` as `key` (in parts above `partSize`) and removes it. When `options.signal` fires,
+   * the upload stops: parts being sent are cut off, the multipart upload is aborted once its
+   * requests have settled, and this rejects with the signal's reason; when S3 refuses the abort
+   * (no s3:AbortMultipartUpload), with a `StoreAccessError` saying that the incomplete upload was
+   * left for the bucket's lifecycle rule.
+   */
+  async putFile(storeKey: string, file: string, options: PutFileOptions = {}): Promise<StoredObject> {
     const key = this.objectKey(storeKey);
-    await this.check();
+    const { signal } = options;
+    let body: ReadStream | undefined;
     try {
+      signal?.throwIfAborted();
+      await this.check();
       const { size } = await stat(file).catch((error: unknown) => {
         throw new StoreAccessError(`S3Store could not read the staged file '${file}' (${errorCode(error) ?? String(error)}). Write the feature to store.stagingPath() first.`, {
           cause: error,
@@ -294,40 +361,81 @@ export class S3Store implements OfflineStore {
           operation: "putFile",
         });
       });
+      signal?.throwIfAborted();
+      body = createReadStream(file);
+      const requests = new UploadRequests(this.client);
       const upload = new Upload({
-        client: this.client,
-        params: { Bucket: this.bucket, Key: key, Body: createReadStream(file), ContentType: contentType(key) },
+        client: requests.client,
+        params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType(key) },
         partSize: this.partSize,
         queueSize: this.queueSize,
         // The store aborts a failed multipart upload itself: Upload's own abort would replace the
         // error that made the upload fail with the abort's error when the abort fails too.
         leavePartsOnError: true,
       });
+      const stop = () => {
+        void upload.abort();
+        requests.cut();
+      };
+      signal?.addEventListener("abort", stop, { once: true });
       let etag: string | undefined;
       try {
         etag = (await upload.done()).ETag;
       } catch (error) {
+        if (signal?.aborted) return await this.stopUpload(key, size, requests, signal);
         const failure = await this.fail("putFile", error, "s3:PutObject", { key });
         const leftover = await this.abortUpload(key, upload.uploadId);
-        throw leftover === undefined ? failure : new StoreAccessError(`${failure.message} ${leftover}`, { cause: error, store: this.description, operation: "putFile", reason: failure.reason });
+        throw leftover === undefined
+          ? failure
+          : new StoreAccessError(`${failure.message} ${leftover.sentence}`, { cause: error, store: this.description, operation: "putFile", reason: failure.reason });
+      } finally {
+        signal?.removeEventListener("abort", stop);
       }
       return { uri: this.uriOf(key), bytes: size, ...(etag === undefined ? {} : { etag }) };
     } finally {
+      body?.destroy();
       await rm(file, { force: true });
     }
   }
 
-  /** Aborts a failed multipart upload so that its parts stop costing storage; says what to do when that fails. */
-  private async abortUpload(key: string, uploadId: string | undefined): Promise<string | undefined> {
+  /**
+   * Ends an upload stopped by `signal`: once every request it sent has settled (Upload sends none
+   * after the abort), aborts the multipart upload. Resolves when the upload completed anyway;
+   * otherwise rejects with the signal's reason, or says what was left when the abort failed.
+   */
+  private async stopUpload(key: string, size: number, requests: UploadRequests, signal: AbortSignal): Promise<StoredObject> {
+    await requests.settled();
+    if (requests.completed !== undefined) {
+      const etag = requests.completed.ETag;
+      return { uri: this.uriOf(key), bytes: size, ...(etag === undefined ? {} : { etag }) };
+    }
+    const leftover = await this.abortUpload(key, requests.uploadId);
+    if (leftover === undefined) throw signal.reason;
+    throw new StoreAccessError(
+      `The upload to 's3://${this.bucket}/${key}' was stopped (${errorMessageOf(signal.reason)}), and its incomplete multipart upload could not be aborted (${leftover.code}): ` +
+        `it was left for the bucket's lifecycle rule that aborts incomplete multipart uploads; its parts stay in the bucket, unseen and billed, until such a rule or an abort removes them. ` +
+        `Allow s3:AbortMultipartUpload on arn:aws:s3:::${this.bucket}/${key} so that mlforge aborts it, and give the bucket that rule.`,
+      { cause: signal.reason, store: this.description, operation: "putFile", ...(leftover.denied ? { reason: "access-denied" as const } : {}) },
+    );
+  }
+
+  /** Aborts an incomplete multipart upload so that its parts stop costing storage; when that fails, says why and what to do. */
+  private async abortUpload(key: string, uploadId: string | undefined): Promise<{ code: string; denied: boolean; sentence: string } | undefined> {
     if (uploadId === undefined) return undefined;
     try {
       await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), SMALL);
       return undefined;
     } catch (error) {
-      return (
-        `Its incomplete multipart upload could not be aborted (${s3ErrorCode(error) ?? String(error)}): its parts stay in the bucket, unseen, until aborted. ` +
-        `Allow s3:AbortMultipartUpload on arn:aws:s3:::${this.bucket}/${key}, or give the bucket a lifecycle rule that aborts incomplete multipart uploads.`
-      );
+      // Already gone: completed or aborted by someone else.
+      if (s3ErrorCode(error) === "NoSuchUpload") return undefined;
+      const code = s3ErrorCode(error) ?? String(error);
+      return {
+        code,
+        denied: isAccessDenied(error),
+        sentence:
+          `Its incomplete multipart upload could not be aborted (${code}): its parts stay in the bucket, unseen, until aborted. ` +
+          `Allow s3:AbortMultipartUpload on arn:aws:s3:::${this.bucket}/${key}, or give the bucket a lifecycle rule that aborts incomplete multipart uploads.`,
+      };
     }
   }
 
