@@ -1,5 +1,5 @@
 import { BuildError, OnlineSyncError, type BuildResult, type FeatureBuildResult } from "@mlforge/core";
-import { buildResultToJson, formatBuildSummary } from "./build-summary";
+import { buildResultToJson, formatBuildSummary, formatFailures } from "./build-summary";
 import type { CommandContext } from "./command-context";
 import { EXIT_CODES } from "./exit-codes";
 import { createProgressReporter } from "./progress";
@@ -77,7 +77,15 @@ export async function buildCommand(context: CommandContext): Promise<number> {
       result = resultOf(ended, performance.now() - started);
       if (OnlineSyncError.isInstance(error)) result.online = error.result;
       else syncError = error;
-    } else throw error;
+    } else {
+      // Stopped by a signal: no summary, but what failed (such as an upload that could not be
+      // aborted, left in the bucket) is said before the interruption is.
+      if (context.signal?.aborted) {
+        progress.finish();
+        stderr.write(formatFailures(ended));
+      }
+      throw error;
+    }
   } finally {
     progress.finish();
   }

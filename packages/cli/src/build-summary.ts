@@ -37,13 +37,19 @@ export function formatBuildSummary(result: BuildResult, order: readonly string[]
     text += "\nNotes:\n";
     for (const item of noted) text += `  ${item.name}: ${item.note}\n`;
   }
-  if (result.failed.length > 0) {
-    text += "\nFailed:\n";
-    for (const item of result.failed) {
-      const message = (item.error?.message ?? "unknown error").replace(/\n/g, "\n    ");
-      text += `  ${item.name}: ${message}\n`;
-    }
-  }
+  if (result.failed.length > 0) text += `\n${formatFailures(result.failed)}`;
   text += `\n${result.built.length} built, ${result.skipped.length} skipped, ${result.failed.length} failed in ${(result.durationMs / 1000).toFixed(1)} s\n`;
+  return text;
+}
+
+/** The "Failed:" list of the failed entries among `entries` with their messages; "" when none failed. */
+export function formatFailures(entries: readonly FeatureBuildResult[]): string {
+  const failed = entries.filter((item) => item.status === "failed");
+  if (failed.length === 0) return "";
+  let text = "Failed:\n";
+  for (const item of failed) {
+    const message = (item.error?.message ?? "unknown error").replace(/\n/g, "\n    ");
+    text += `  ${item.name}: ${message}\n`;
+  }
   return text;
 }

@@ -61,17 +61,6 @@ async function checkOut(out: string, given: string): Promise<void> {
   }
 }
 
-/** Settles with `work`, or rejects with the signal's reason as soon as it aborts: DuckDB's write cannot be interrupted from here. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return work;
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(signal.reason);
-    if (signal.aborted) abort();
-    signal.addEventListener("abort", abort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
-  });
-}
-
 /**
  * `mlforge training-data`: joins the features to the entity rows point in time and writes the
  * result to `--out` (Parquet, or CSV by extension) inside DuckDB; prints a summary on stdout.
@@ -83,21 +72,26 @@ export async function trainingDataCommand(context: CommandContext): Promise<numb
   const format = out.toLowerCase().endsWith(".parquet") ? "parquet" : "csv";
   await checkOut(out, args.out!);
 
-  const work = (async () => {
-    const entities = fromWorkingDirectory(cwd, args.entities!);
-    const frame = await (args.reproduce === undefined
-      ? definitions.getTrainingData({ features: args.features!, entities, ...(args.timestamp === undefined ? {} : { timestamp: args.timestamp }) })
-      : definitions.getTrainingData({ reproduce: fromWorkingDirectory(cwd, args.reproduce), entities }));
-    try {
-      // Rows go from the store's files to the output file inside DuckDB, never through JavaScript.
-      if (format === "parquet") await frame.writeParquet(out);
-      else await frame.writeCsv(out);
-      return { rows: frame.numRows, schema: frame.schema.map((column) => ({ name: column.name, type: column.type })), manifest: frame.manifest ?? null };
-    } finally {
-      await frame.close();
-    }
-  })();
-  const { rows, schema, manifest } = await untilAborted(work, context.signal);
+  // A signal interrupts DuckDB's work: nothing is written (a previous --out file stays) and no
+  // staged or temporary file is left.
+  const signal = context.signal === undefined ? {} : { signal: context.signal };
+  const entities = fromWorkingDirectory(cwd, args.entities!);
+  const frame = await (args.reproduce === undefined
+    ? definitions.getTrainingData({ features: args.features!, entities, ...(args.timestamp === undefined ? {} : { timestamp: args.timestamp }), ...signal })
+    : definitions.getTrainingData({ reproduce: fromWorkingDirectory(cwd, args.reproduce), entities, ...signal }));
+  let rows: number;
+  let schema: Column[];
+  let manifest: TrainingManifest | null;
+  try {
+    // Rows go from the store's files to the output file inside DuckDB, never through JavaScript.
+    if (format === "parquet") await frame.writeParquet(out, signal);
+    else await frame.writeCsv(out, signal);
+    rows = frame.numRows;
+    schema = frame.schema.map((column) => ({ name: column.name, type: column.type }));
+    manifest = frame.manifest ?? null;
+  } finally {
+    await frame.close();
+  }
 
   const summary: TrainingDataSummary = {
     path: out,
