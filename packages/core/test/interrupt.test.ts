@@ -53,6 +53,11 @@ async function files(): Promise<string[]> {
     .sort();
 }
 
+/** True for the data keys of feature `name`: its current data and its kept versions. */
+function isDataOf(name: string, key: string): boolean {
+  return key === `${name}.parquet` || (key.startsWith(`_versions/${name}/`) && key.endsWith(".parquet"));
+}
+
 async function values(name: string): Promise<number> {
   const [row] = await query(`SELECT max(${name}_value)::BIGINT AS value FROM read_parquet(${literal(path.join(store, `${name}.parquet`))})`);
   return Number(row!.value);
@@ -61,7 +66,7 @@ async function values(name: string): Promise<number> {
 describe("build", () => {
   test("aborted while the last feature's data is written: the store's write gets the signal, the build rejects with the reason", async () => {
     await definitions(1).build();
-    const before = await files();
+    const before = (await files()).filter((file) => file.includes("second"));
     const controller = new AbortController();
     const reason = new Error("Stopped by the test.");
     const given: Array<PutFileOptions | undefined> = [];
@@ -70,7 +75,7 @@ describe("build", () => {
     const slow = interceptStore<OfflineStore>(local, {
       putFile: async (key, file, options) => {
         given.push(options);
-        if (key !== "second.parquet") return local.putFile(key, file);
+        if (!isDataOf("second", key)) return local.putFile(key, file);
         controller.abort(reason);
         await rm(file, { force: true });
         throw options!.signal!.reason;
@@ -86,7 +91,9 @@ describe("build", () => {
     // The first feature was published; the stopped one is no failure and keeps its previous version.
     expect(ended.map((entry) => [entry.name, entry.status])).toEqual([["first", "built"]]);
     expect([await values("first"), await values("second")]).toEqual([2 * 199999, 199999]);
-    expect(await files()).toEqual(before);
+    // Nothing of the stopped feature was stored (no version either), and nothing staged is left.
+    expect((await files()).filter((file) => file.includes("second"))).toEqual(before);
+    expect((await files()).filter((file) => path.basename(file).startsWith(".") || file.startsWith("tmp/"))).toEqual([]);
   });
 
   test("a stopped write that left something behind ends its feature as failed, saying so; the build still rejects with the reason", async () => {
@@ -96,7 +103,7 @@ describe("build", () => {
     const leftover = new StoreAccessError("The upload was stopped, and its incomplete multipart upload was left for the bucket's lifecycle rule.");
     const leaving = interceptStore<OfflineStore>(local, {
       putFile: async (key, file) => {
-        if (key !== "first.parquet") return local.putFile(key, file);
+        if (!isDataOf("first", key)) return local.putFile(key, file);
         controller.abort(reason);
         await rm(file, { force: true });
         throw leftover;

@@ -76,7 +76,8 @@ export function multipartUploads(root: string) {
     const upload = await uploadAt(path.join(root, bucket, UPLOADS), uploadId);
     if (context.method === "DELETE") {
       if (upload === undefined || upload.key !== key) throw noSuchUpload(uploadId);
-      await rm(path.join(root, bucket, UPLOADS, uploadId), { recursive: true, force: true });
+      // Retried: a part still being received (its client cut off) may add a file while the directory goes.
+      await rm(path.join(root, bucket, UPLOADS, uploadId), { recursive: true, force: true, maxRetries: 10, retryDelay: 5 });
       context.status = 204;
       return;
     }
