@@ -362,8 +362,9 @@ describe("mlforge build into an S3Store (multipart uploads)", () => {
 
   const cases = [
     { signal: "SIGINT" as const, policy: "abort allowed", at: ["CreateMultipartUpload", "alpha", 1] as const, version: 2 },
-    { signal: "SIGTERM" as const, policy: "abort allowed", at: ["UploadPart", "alpha", pick(1, 3)] as const, version: 3 },
-    { signal: "SIGINT" as const, policy: "abort denied", at: ["UploadPart", "beta", pick(1, 3)] as const, version: 4 },
+    // Parts 1 or 2 of 3: a signal sent as the last part starts may come after it, when the upload is completing.
+    { signal: "SIGTERM" as const, policy: "abort allowed", at: ["UploadPart", "alpha", pick(1, 2)] as const, version: 3 },
+    { signal: "SIGINT" as const, policy: "abort denied", at: ["UploadPart", "beta", pick(1, 2)] as const, version: 4 },
   ];
   test.each(cases)(`seed ${SEED}: $signal at $at.0 #$at.2 of $at.1's data, $policy`, async ({ signal, policy, at, version }) => {
     const [operation, name, count] = at;

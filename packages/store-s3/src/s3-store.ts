@@ -414,7 +414,7 @@ export class S3Store implements OfflineStore {
     throw new StoreAccessError(
       `The upload to 's3://${this.bucket}/${key}' was stopped (${errorMessageOf(signal.reason)}), and its incomplete multipart upload could not be aborted (${leftover.code}): ` +
         `it was left for the bucket's lifecycle rule that aborts incomplete multipart uploads; its parts stay in the bucket, unseen and billed, until such a rule or an abort removes them. ` +
-        `Allow s3:AbortMultipartUpload on arn:aws:s3:::${this.bucket}/${key} so that mlforge aborts it, and give the bucket that rule.`,
+        `Allow s3:AbortMultipartUpload on arn:aws:s3:::${this.bucket}/${this.keyPrefix}* so that mlforge aborts such uploads, and give the bucket that rule.`,
       { cause: signal.reason, store: this.description, operation: "putFile", ...(leftover.denied ? { reason: "access-denied" as const } : {}) },
     );
   }

@@ -155,7 +155,7 @@ describe("putFile stopped by its signal", () => {
     expect((error as Error).message).toBe(
       `The upload to 's3://${BUCKET}/${key}' was stopped (Interrupted by Ctrl-C.), and its incomplete multipart upload could not be aborted (AccessDenied): ` +
         `it was left for the bucket's lifecycle rule that aborts incomplete multipart uploads; its parts stay in the bucket, unseen and billed, until such a rule or an abort removes them. ` +
-        `Allow s3:AbortMultipartUpload on arn:aws:s3:::${BUCKET}/${key} so that mlforge aborts it, and give the bucket that rule.`,
+        `Allow s3:AbortMultipartUpload on arn:aws:s3:::${BUCKET}/${made.prefix}/* so that mlforge aborts such uploads, and give the bucket that rule.`,
     );
     expect(gateway.requests.filter((request) => request.operation === "AbortMultipartUpload").map((request) => request.allowed)).toEqual([false]);
     expect(await s3.incompleteUploads(BUCKET, made.prefix)).toEqual([{ key, uploadId: expect.any(String) }]);
