@@ -19,6 +19,7 @@ import { LocalStore } from "@mlforge/store-local";
 import { S3Store } from "@mlforge/store-s3";
 import { literal, query } from "@mlforge/test-support";
 import { IamGateway, type IamPolicy } from "../../store-s3/test/support/iam-gateway";
+import { FULL } from "../../store-s3/test/support/policies";
 
 const packages = path.resolve(__dirname, "../..");
 const bin = path.join(packages, "cli", "dist", "bin.js");
@@ -34,7 +35,8 @@ const NAMES = ["alpha", "beta", "gamma", "delta"] as const;
 const MIB = 1024 * 1024;
 /** A signalled command must have ended within this time (it usually takes well under a second). */
 const STOPS_WITHIN_MS = 10_000;
-const BUCKET = "mlforge-interrupts";
+// The bucket of storage-backends.md, so that its policies apply word for word.
+const BUCKET = "mlforge-features";
 
 jest.setTimeout(120_000);
 
@@ -329,11 +331,7 @@ describe("mlforge build into a LocalStore", () => {
   });
 });
 
-/** storage-backends.md's policy: everything a build needs, and no s3:AbortMultipartUpload. */
-const FULL: IamPolicy = {
-  Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`] }],
-};
-/** The same, allowing the abort of incomplete multipart uploads. */
+/** storage-backends.md's full policy (which grants no s3:AbortMultipartUpload), allowing the abort of incomplete multipart uploads. */
 const FULL_WITH_ABORT: IamPolicy = {
   Statement: [{ ...FULL.Statement[0]!, Action: [...(FULL.Statement[0]!.Action as string[]), "s3:AbortMultipartUpload"] }],
 };

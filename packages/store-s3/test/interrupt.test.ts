@@ -11,18 +11,18 @@ import { dataKey } from "@mlforge/core/store-kit";
 import { S3Store } from "@mlforge/store-s3";
 import { FaultGateway } from "./support/fault-gateway";
 import { IamGateway, type IamPolicy } from "./support/iam-gateway";
+import { FULL } from "./support/policies";
 import { removeStagedFiles, S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server";
 
-const BUCKET = "mlforge-interrupt";
+// The bucket of storage-backends.md, so that its policies apply word for word.
+const BUCKET = "mlforge-features";
 const MIB = 1024 * 1024;
 
 jest.setTimeout(30_000);
 
-/** Everything a build needs, without s3:AbortMultipartUpload (the policy of storage-backends.md). */
-const NO_ABORT: IamPolicy = {
-  Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`] }],
-};
-const WITH_ABORT: IamPolicy = { Statement: [{ ...NO_ABORT.Statement[0]!, Action: [...(NO_ABORT.Statement[0]!.Action as string[]), "s3:AbortMultipartUpload"] }] };
+/** storage-backends.md's full policy, which grants no s3:AbortMultipartUpload, and the same allowing it. */
+const NO_ABORT = FULL;
+const WITH_ABORT: IamPolicy = { Statement: [{ ...FULL.Statement[0]!, Action: [...(FULL.Statement[0]!.Action as string[]), "s3:AbortMultipartUpload"] }] };
 
 let s3: TestS3Server;
 let gateway: IamGateway;
