@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Definitions, type OfflineStore } from "@mlforge/core";
 import { dataKey, listFeatureNames, metadataKey } from "@mlforge/core/store-kit";
-import { dataFacts, killTimes, seededRandom, sleep, startBuild, type DataFacts } from "./build-children";
-import { literal, query } from "./query";
+import { literal, query } from "@mlforge/test-support";
+import { killChildren, killTimes, seededRandom, sleep } from "@mlforge/test-support/processes";
+import { dataFacts, startBuild, type DataFacts } from "./build-children";
 import type { StoreDescription } from "./store-description";
 import { expectedRows, featureNames, sourceSql, versionedFeatures, type BuildChildConfig, type FeatureVersion } from "./versioned-features";
 
@@ -83,6 +84,8 @@ export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteO
       await query(sourceSql(literal(source)));
       await body(source, directory);
     } finally {
+      // A test that failed halfway leaves no build child running (one would keep Jest from exiting).
+      killChildren();
       await rm(directory, { recursive: true, force: true });
     }
   }

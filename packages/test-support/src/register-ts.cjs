@@ -1,16 +1,17 @@
-// Lets a child process run this repository's TypeScript sources the way Jest does, so that the
-// suite's build child runs from source under Jest (from `dist` it runs as plain JavaScript) (the root
-// jest.preset.cjs): @swc/core compiles each .ts file to CommonJS as it is required, and
-// `@mlforge/<package>` resolves to packages/<package>/src/index.ts.
-// Use: node packages/store-test-suite/src/register-ts.cjs some-script.ts [arguments…] (the script
-// then sees its arguments from process.argv[2], as if run directly).
+// Lets a child process run this repository's TypeScript sources the way Jest does (the root
+// jest.preset.cjs), so that a test's child (the suites' build and sync children, a store's helper
+// process) runs from source under Jest; from `dist` they run as plain JavaScript. @swc/core
+// compiles each .ts file to CommonJS as it is required, and `@mlforge/<package>` resolves to
+// packages/<package>/src/index.ts.
+// Use: node packages/test-support/src/register-ts.cjs some-script.ts [arguments…] (the script then
+// sees its arguments from process.argv[2], as if run directly); `nodeArguments()` builds this.
 const fs = require("node:fs");
 const Module = require("node:module");
 const path = require("node:path");
 const { transformSync } = require("@swc/core");
 
 const packages = path.resolve(__dirname, "../..");
-const workspacePackage = /^@mlforge\/(core|store-local|store-s3|store-test-suite|s3-test-server|test-support)$/;
+const workspacePackage = /^@mlforge\/([a-z0-9-]+)$/;
 
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
