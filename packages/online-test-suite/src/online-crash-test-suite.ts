@@ -3,9 +3,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { OnlineSyncError, type Definitions, type OnlineStore } from "@mlforge/core";
+import { eventually, killChildren, killTimes, seededRandom, sleep, within, type ChildOutcome } from "@mlforge/test-support/processes";
 import { buildNumbered, NUMBERED_FEATURE, NUMBERED_KEYS, numberedDefinitions, numberedRows, numberedSourceCsv } from "./build-numbered";
 import type { OnlineStoreDescription } from "./online-store-description";
-import { killTimes, seededRandom, sleep, startSync as startSyncChild, within, type SyncChildConfig, type SyncOutcome } from "./sync-children";
+import { startSync, type SyncChildConfig } from "./sync-children";
 
 /** The subset of Jest's (or Vitest's) `test` that the crash suite needs: a name, a body and a timeout in milliseconds. */
 export type TimedTestFunction = (name: string, body: () => Promise<void>, timeout?: number) => unknown;
@@ -36,20 +37,6 @@ const POINTERS = "mlforge.pointers";
  */
 const CHILD_MS = 60_000;
 const STEP_MS = 90_000;
-
-/** Sync children still running, killed when a test ends however it ends, so none outlives it. */
-const running = new Set<ReturnType<typeof startSyncChild>>();
-
-function startSync(config: SyncChildConfig): ReturnType<typeof startSyncChild> {
-  const child = startSyncChild(config);
-  running.add(child);
-  void child.exited.finally(() => running.delete(child)).catch(() => undefined);
-  return child;
-}
-
-function killRunning(): void {
-  for (const child of running) child.kill();
-}
 
 /** The entities readers ask for: 300 keys spread over the source, odd and even. */
 const ENTITIES = Array.from({ length: 300 }, (_, index) => ({ k: (index * 131 + 7) % NUMBERED_KEYS }));
@@ -92,18 +79,6 @@ function startReader(defs: Definitions): { stop(): Promise<{ reads: number; seen
   };
 }
 
-async function eventually<T>(action: () => Promise<T>, withinMs: number): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return await action();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
-}
-
 /** A temporary project: the source CSV and offline LocalStores, removed afterwards. */
 interface Project {
   source: string;
@@ -118,7 +93,8 @@ async function withProject(body: (project: Project) => Promise<void>): Promise<v
     await writeFile(source, numberedSourceCsv());
     await body({ source, offline: (name) => path.join(directory, name) });
   } finally {
-    killRunning();
+    // Sync children still running are killed when a test ends however it ends, so none outlives it.
+    killChildren();
     await rm(directory, { recursive: true, force: true });
   }
 }
@@ -167,7 +143,7 @@ export function onlineCrashTestSuite(test: TimedTestFunction, options: OnlineCra
     assert.deepEqual({ ...(await options.backendNamespaces(description)) }, { [namespace]: numberedRows(build), [POINTERS]: 1 }, "the backend holds nothing else");
   }
 
-  const describeOutcome = (outcome: SyncOutcome) => `${outcome.signal ?? `exit ${outcome.code}`}${outcome.stderr === "" ? "" : `: ${outcome.stderr}`}`;
+  const describeOutcome = (outcome: ChildOutcome) => `${outcome.signal ?? `exit ${outcome.code}`}${outcome.stderr === "" ? "" : `: ${outcome.stderr}`}`;
 
   test(
     "a sync killed at any point: readers see the previous or the new build whole, never an error; the next sync completes and leaves one namespace",
