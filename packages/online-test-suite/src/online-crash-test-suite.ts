@@ -57,6 +57,21 @@ export function wholeBuild(rows: ReadonlyArray<Record<string, unknown>>, context
   return build;
 }
 
+/**
+ * Readers still reading and Definitions still open, stopped and closed when a test ends however it
+ * ends: after a failed assertion, a reader left running read every 2 ms forever and its store stayed
+ * open, so the test process never exited.
+ */
+const readers = new Set<{ stop(): Promise<unknown> }>();
+const opened = new Set<Definitions>();
+
+/** `numberedDefinitions`, closed when the test ends if the test has not closed it. */
+function definitions(...args: Parameters<typeof numberedDefinitions>): Definitions {
+  const defs = numberedDefinitions(...args);
+  opened.add(defs);
+  return defs;
+}
+
 /** Reads in a loop until stopped; every response must be one build whole and no call may fail. */
 function startReader(defs: Definitions): { stop(): Promise<{ reads: number; seen: number[] }> } {
   let stopped = false;
@@ -70,13 +85,16 @@ function startReader(defs: Definitions): { stop(): Promise<{ reads: number; seen
       await sleep(2);
     }
   })();
-  return {
+  const reader = {
     async stop() {
       stopped = true;
+      readers.delete(reader);
       await loop;
       return { reads, seen: [...seen].sort((a, b) => a - b) };
     },
   };
+  readers.add(reader);
+  return reader;
 }
 
 /** A temporary project: the source CSV and offline LocalStores, removed afterwards. */
@@ -95,6 +113,9 @@ async function withProject(body: (project: Project) => Promise<void>): Promise<v
   } finally {
     // Sync children still running are killed when a test ends however it ends, so none outlives it.
     killChildren();
+    await Promise.allSettled([...readers].map((reader) => reader.stop()));
+    await Promise.allSettled([...opened].map((defs) => defs.close()));
+    opened.clear();
     await rm(directory, { recursive: true, force: true });
   }
 }
@@ -108,7 +129,6 @@ async function withProject(body: (project: Project) => Promise<void>): Promise<v
 export function onlineCrashTestSuite(test: TimedTestFunction, options: OnlineCrashTestSuiteOptions): void {
   const seed = options.seed ?? 11;
 
-  const definitions = numberedDefinitions;
   const buildOffline = buildNumbered;
 
   /** A fresh store of `description`, closed afterwards. */
