@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Definitions, type OfflineStore } from "@mlforge/core";
+import { Definitions, type BuildResult, type OfflineStore } from "@mlforge/core";
 import { dataKey, listFeatureNames, metadataKey } from "@mlforge/core/store-kit";
 import { literal, query } from "@mlforge/test-support";
 import { killChildren, killTimes, seededRandom, sleep } from "@mlforge/test-support/processes";
@@ -106,6 +106,16 @@ export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteO
 
   function definitions(description: StoreDescription, source: string, version: FeatureVersion): Definitions {
     return new Definitions({ name: "crash", features: versionedFeatures({ source, version, features: FEATURES }), offlineStore: options.openStore(description) });
+  }
+
+  /** A build of `version` through a fresh store, closed however the build ends. */
+  async function buildVersion(description: StoreDescription, source: string, version: FeatureVersion): Promise<BuildResult> {
+    const defs = definitions(description, source, version);
+    try {
+      return await defs.build();
+    } finally {
+      await defs.close();
+    }
   }
 
   /**
@@ -232,9 +242,7 @@ export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteO
 
           // The next build removes the killed build's temporary files, rebuilds what it did not
           // finish, and skips (repairing the document where the store allows) what it did.
-          const defs = definitions(description, source, next);
-          const result = await defs.build();
-          await defs.close();
+          const result = await buildVersion(description, source, next);
           assert.deepEqual(result.failed, [], context);
           assert.deepEqual(result.skipped.map((entry) => entry.name), skippable(state, next, inPlace), context);
           assert.deepEqual(await leftoversOf(description, child.pid), [], context);
@@ -262,9 +270,7 @@ export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteO
       if (inPlace) assert.deepEqual({ name, rows: document?.rows, buildId: document?.buildId, fingerprint: document?.fingerprint }, { name, rows: data.rows, buildId: data.buildId, fingerprint: data.fingerprint });
     }
     await expectCoreAgrees(description, source, 2, state);
-    const defs = definitions(description, source, 2);
-    const result = await defs.build();
-    await defs.close();
+    const result = await buildVersion(description, source, 2);
     assert.deepEqual(result.failed, []);
     assert.deepEqual(result.skipped.map((entry) => entry.name), skippable(state, 2, inPlace));
     await expectComplete(description, 2);
