@@ -18,6 +18,7 @@ module.exports = (dirname) => ({
   transform: { "^.+\\.ts$": swc },
   moduleNameMapper: {
     "^@mlforge/core/store-kit$": path.join(__dirname, "packages/core/src/store-kit.ts"),
+    "^@mlforge/test-support/processes$": path.join(__dirname, "packages/test-support/src/processes.ts"),
     "^@mlforge/(core|store-local|store-s3|store-test-suite|s3-test-server|test-support|online-local|online-redis|online-test-suite|redis-test-server|server)$": path.join(__dirname, "packages/$1/src/index.ts"),
   },
 });

@@ -7,4 +7,6 @@ export default defineConfig({
   entry: ["src/index.ts", "src/sync-child.ts"],
   // __dirname and __filename in the ESM build too: startSync finds the child beside itself.
   shims: true,
+  // A private package, never published: its helpers are bundled into dist (it is a devDependency).
+  noExternal: ["@mlforge/test-support"],
 });

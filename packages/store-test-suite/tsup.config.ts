@@ -7,4 +7,6 @@ export default defineConfig({
   entry: ["src/index.ts", "src/build-child.ts"],
   // __dirname and __filename in the ESM build too: startBuild finds the child beside itself.
   shims: true,
+  // A private package, never published: its helpers are bundled into dist (it is a devDependency).
+  noExternal: ["@mlforge/test-support"],
 });

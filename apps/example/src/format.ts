@@ -1,3 +1,11 @@
+import path from "node:path";
+
+/** A path for people: relative to the working directory when it is inside it, else absolute. */
+export function formatPath(file: string): string {
+  const relative = path.relative(process.cwd(), path.resolve(file));
+  return relative.startsWith("..") || path.isAbsolute(relative) ? path.resolve(file) : relative;
+}
+
 /** A byte count for people: "812 B", "1.4 MiB". */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -1,9 +1,9 @@
 // Usage: npm run labels -- [--rows 50000] [--seed 42] [--transactions data/transactions.parquet] [--out data/labels.parquet]
-import path from "node:path";
 import { parseArgs } from "node:util";
-import { formatBytes, formatCount, formatDuration, formatPercent } from "./format";
+import { formatBytes, formatCount, formatDuration, formatPath, formatPercent } from "./format";
 import { DEFAULT_LABELS_PATH, generateLabels, LABEL_COLUMN } from "./generate-labels";
 import { TRANSACTIONS_SOURCE } from "./features";
+import { parseInteger } from "./parse-integer";
 
 const usage = `Usage: npm run labels -- [--rows N] [--seed N] [--transactions FILE] [--out FILE]
 
@@ -11,18 +11,6 @@ const usage = `Usage: npm run labels -- [--rows N] [--seed N] [--transactions FI
   --seed N             seed of the pseudo-random draws (default 42)
   --transactions FILE  transactions the labels come from (default ${TRANSACTIONS_SOURCE})
   --out FILE           Parquet file to write (default ${DEFAULT_LABELS_PATH})`;
-
-function integer(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^-?\d+$/.test(value.replaceAll("_", ""))) throw new RangeError(`--${name} must be an integer, got '${value}'.`);
-  return Number(value.replaceAll("_", ""));
-}
-
-/** A path relative to the working directory when it is inside it, else absolute. */
-function shown(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
-}
 
 async function main(): Promise<number> {
   let options: { rows?: number; seed?: number; transactions: string; out?: string };
@@ -40,7 +28,7 @@ async function main(): Promise<number> {
       console.log(usage);
       return 0;
     }
-    options = { rows: integer("rows", values.rows), seed: integer("seed", values.seed), transactions: values.transactions ?? TRANSACTIONS_SOURCE, out: values.out };
+    options = { rows: parseInteger("rows", values.rows), seed: parseInteger("seed", values.seed), transactions: values.transactions ?? TRANSACTIONS_SOURCE, out: values.out };
     if (options.rows !== undefined && options.rows < 1) throw new RangeError(`--rows must be at least 1, got ${options.rows}.`);
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
@@ -50,7 +38,7 @@ async function main(): Promise<number> {
   try {
     const written = await generateLabels(options);
     console.log(
-      `Wrote ${formatCount(written.rows)} labels to ${shown(written.path)} (${formatBytes(written.bytes)}) in ${formatDuration(written.durationMs)}; ` +
+      `Wrote ${formatCount(written.rows)} labels to ${formatPath(written.path)} (${formatBytes(written.bytes)}) in ${formatDuration(written.durationMs)}; ` +
         `${LABEL_COLUMN} is true for ${formatCount(written.positives)} (${formatPercent(written.positives / written.rows)}).`,
     );
     return 0;

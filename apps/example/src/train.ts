@@ -6,7 +6,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { formatBytes, formatCell, formatCount, formatDuration, formatPercent, formatTable } from "./format";
+import { formatBytes, formatCell, formatCount, formatDuration, formatPath, formatPercent, formatTable } from "./format";
 import { TRANSACTIONS_SOURCE } from "./features";
 import { DEFAULT_LABELS_PATH, generateLabels, LABEL_COLUMN } from "./generate-labels";
 import { generateTransactions } from "./generate-transactions";
@@ -27,12 +27,6 @@ const usage = `Usage: npm run train -- [--labels FILE] [--out FILE]
 
   --labels FILE  entity rows with user_id, event_time and ${LABEL_COLUMN}; generated when missing (default ${DEFAULT_LABELS_PATH})
   --out FILE     Parquet file to write the training set to (default ${DEFAULT_TRAINING_PATH})`;
-
-/** A path relative to the working directory when it is inside it, else absolute. */
-function shown(file: string): string {
-  const relative = path.relative(process.cwd(), path.resolve(file));
-  return relative.startsWith("..") || path.isAbsolute(relative) ? path.resolve(file) : relative;
-}
 
 interface TrainingStatistics {
   /** Share of rows whose label is true. */
@@ -86,7 +80,7 @@ async function main(): Promise<number> {
       console.log(`Wrote ${formatCount(written.rows)} transactions (${formatBytes(written.bytes)}) in ${formatDuration(written.durationMs)}.`);
     }
     if (!existsSync(labels)) {
-      console.log(`${shown(labels)} is missing; generating it from ${TRANSACTIONS_SOURCE}.`);
+      console.log(`${formatPath(labels)} is missing; generating it from ${TRANSACTIONS_SOURCE}.`);
       const written = await generateLabels({ transactions: TRANSACTIONS_SOURCE, out: labels });
       console.log(`Wrote ${formatCount(written.rows)} labels (${formatBytes(written.bytes)}) in ${formatDuration(written.durationMs)}.`);
     }
@@ -111,8 +105,8 @@ async function main(): Promise<number> {
     const { size } = await stat(out);
     const numbers = await statistics(out);
 
-    console.log(`\nWrote the training set to ${shown(out)} in ${formatDuration(performance.now() - started)}:`);
-    console.log(`  rows     ${formatCount(frame.numRows)} (one per label row of ${shown(labels)}, in its order)`);
+    console.log(`\nWrote the training set to ${formatPath(out)} in ${formatDuration(performance.now() - started)}:`);
+    console.log(`  rows     ${formatCount(frame.numRows)} (one per label row of ${formatPath(labels)}, in its order)`);
     console.log(`  columns  ${frame.columns.length}: ${frame.columns.join(", ")}`);
     console.log(`  size     ${formatBytes(size)} (${formatCount(size)} bytes)`);
     console.log(`  label    ${LABEL_COLUMN} is true for ${formatPercent(numbers.labelRate)} of rows`);

@@ -1,61 +1,28 @@
 // Runs the built `mlforge` binary as a user does: a child process, a temp store, fixture definitions.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { query } from "@mlforge/test-support";
 import { formatBytes } from "../src/format";
+import { bin, createWorkDirectory, runNode, tableRow as summaryRow, type NodeOutcome } from "./support/cli";
 
 // Each test starts the CLI a few times; Jest's default 5 s per test is too short on a busy machine
 // (the root jest.config.cjs sets a longer timeout).
 
 const packageRoot = path.resolve(__dirname, "..");
-const bin = path.join(packageRoot, "dist", "bin.js");
 const fixtures = path.join(__dirname, "fixtures");
 const project = path.join(fixtures, "project", "definitions.ts");
 const broken = path.join(fixtures, "broken.ts");
-
-// user_total_spend: 1 → 10, 2 → 10, 3 → 4 (3 rows); user_daily_spend: (1, 01-01), (1, 01-02),
-// (2, 01-01), (3, 01-03) (4 rows); product_popularity: 10 → 3, 11 → 1, 12 → 1 (3 rows).
-const transactions = `user_id,product_id,amount,event_time
-1,10,5.5,2025-01-01 10:00:00
-1,11,4.5,2025-01-02 10:00:00
-2,10,10,2025-01-01 11:00:00
-3,12,1.25,2025-01-03 09:00:00
-3,10,2.75,2025-01-03 18:00:00
-`;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let workDir: string;
 let source: string;
 
 /** Runs `node dist/bin.js ...args` with the fixture environment pointing at `store`. */
-function mlforge(args: string[], options: { store?: string; cwd?: string } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: options.cwd ?? workDir,
-      env: {
-        ...process.env,
-        MLFORGE_TEST_SOURCE: source,
-        MLFORGE_TEST_STORE: options.store ?? path.join(workDir, "unused-store"),
-        // Keep jiti's transpile cache out of the shared temp directory.
-        JITI_FS_CACHE: "false",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 60_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+function mlforge(args: string[], options: { store?: string; cwd?: string } = {}): Promise<NodeOutcome> {
+  return runNode(bin, args, {
+    cwd: options.cwd ?? workDir,
+    environment: { MLFORGE_TEST_SOURCE: source, MLFORGE_TEST_STORE: options.store ?? path.join(workDir, "unused-store") },
   });
 }
 
@@ -70,22 +37,8 @@ async function readMetadata(store: string, name: string): Promise<Record<string,
   return JSON.parse(await readFile(path.join(store, "_metadata", `${name}.json`), "utf8")) as Record<string, unknown>;
 }
 
-/** The summary table's line for feature `name`, split into cells. */
-function summaryRow(stdout: string, name: string): string[] | undefined {
-  return stdout
-    .split("\n")
-    .find((line) => line.startsWith(`${name} `))
-    ?.trim()
-    .split(/\s{2,}/);
-}
-
 beforeAll(async () => {
-  if (!existsSync(bin)) {
-    throw new Error(`${bin} is missing. Build the CLI first: cd /work/main && npx turbo run build --filter=@mlforge/cli...`);
-  }
-  workDir = await mkdtemp(path.join(tmpdir(), "mlforge-cli-"));
-  source = path.join(workDir, "transactions.csv");
-  await writeFile(source, transactions);
+  ({ workDir, source } = await createWorkDirectory("mlforge-cli-"));
 });
 
 afterAll(async () => {

@@ -1,14 +1,13 @@
 // `mlforge diff`: the built binary as a child process over two builds of a fixture feature, and the
 // text report's layout from hand-made results.
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FeatureDiff } from "@mlforge/core";
 import { formatDiff, formatMean } from "../src/diff-command";
+import { bin, runNode, type NodeOutcome } from "./support/cli";
 
-const bin = path.resolve(__dirname, "..", "dist", "bin.js");
 const definitions = path.join(__dirname, "fixtures", "diff.ts");
 
 // Build a: u1..u4; score 1, 2, 3, NULL (mean 2, one null); visits INTEGER 10, NULL, 30, 50 (mean 30, one null).
@@ -16,35 +15,17 @@ const CSV_A = "user_id,score,visits,legacy\nu1,1,10,x\nu2,2,,y\nu3,3,30,z\nu4,,5
 // Build b: u1, u2, u5, u6; score 1, 2.5 (u2 changed), 5.5, NULL (mean 3); visits DOUBLE 10, 20, NULL, NULL (mean 15, two nulls).
 const CSV_B = "user_id,score,visits,region\nu1,1,10,eu\nu2,2.5,20,eu\nu5,5.5,,us\nu6,,,us\n";
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let workDir: string;
 let source: string;
 
-function mlforge(args: string[], environment: { store?: string; variant?: string } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: workDir,
-      env: {
-        ...process.env,
-        MLFORGE_TEST_SOURCE: source,
-        MLFORGE_TEST_STORE: environment.store ?? path.join(workDir, "unused-store"),
-        MLFORGE_TEST_VARIANT: environment.variant ?? "b",
-        JITI_FS_CACHE: "false",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 60_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+function mlforge(args: string[], environment: { store?: string; variant?: string } = {}): Promise<NodeOutcome> {
+  return runNode(bin, args, {
+    cwd: workDir,
+    environment: {
+      MLFORGE_TEST_SOURCE: source,
+      MLFORGE_TEST_STORE: environment.store ?? path.join(workDir, "unused-store"),
+      MLFORGE_TEST_VARIANT: environment.variant ?? "b",
+    },
   });
 }
 

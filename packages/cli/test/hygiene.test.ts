@@ -1,16 +1,15 @@
 // The CLI as a process: it ends by itself once its work is done, holding no handle open, and its
 // output never shows a secret, whatever fails. Runs the built package (dist) in child processes;
 // the S3 store works against the in-process s3rver.
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { startS3Server, type TestS3Server } from "@mlforge/s3-test-server";
+import { bin, runNode, type NodeOutcome } from "./support/cli";
 
 const packages = path.resolve(__dirname, "../..");
-const bin = path.join(packages, "cli", "dist", "bin.js");
 const dist = (name: string) => pathToFileURL(path.join(packages, name, "dist", "index.js")).href;
 /** A process that does not end within this time after starting holds something open (a build here takes about a second). */
 const EXIT_WITHIN_MS = 30_000;
@@ -24,34 +23,13 @@ const SECRETS = [ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN];
 let workDir: string;
 let s3: TestS3Server;
 
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `node <script> ...args` in the work directory; a process still running after EXIT_WITHIN_MS is killed (and shows as signal SIGKILL). */
-function node(script: string, args: string[], environment: NodeJS.ProcessEnv = {}): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      cwd: workDir,
-      env: { ...process.env, JITI_FS_CACHE: "false", ...environment },
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: EXIT_WITHIN_MS,
-      killSignal: "SIGKILL",
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+function node(script: string, args: string[], environment: NodeJS.ProcessEnv = {}): Promise<NodeOutcome> {
+  return runNode(script, args, { cwd: workDir, environment, timeoutMs: EXIT_WITHIN_MS, killSignal: "SIGKILL" });
 }
 
 /** The handles a `run()` child held once the command resolved (it prints them last, on stderr). */
-function handlesLeft(outcome: Outcome): string[] {
+function handlesLeft(outcome: NodeOutcome): string[] {
   const line = outcome.stderr.split("\n").find((candidate) => candidate.startsWith("HANDLES "));
   expect(line).toBeDefined();
   return JSON.parse(line!.slice("HANDLES ".length)) as string[];
@@ -146,7 +124,7 @@ describe("the CLI ends once its work is done", () => {
 });
 
 describe("the CLI's output never shows a secret", () => {
-  function expectNoSecret(outcome: Outcome): void {
+  function expectNoSecret(outcome: NodeOutcome): void {
     for (const secret of SECRETS) {
       expect(outcome.stdout).not.toContain(secret);
       expect(outcome.stderr).not.toContain(secret);

@@ -1,69 +1,30 @@
 // The online commands as a user runs them: the built `mlforge` binary in a child process, the
 // fixture definitions in test/fixtures/online.ts over a temp offline store and a LocalOnlineStore
 // (a real redis-server, with a password, for the test that nothing prints it).
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { startRedis } from "@mlforge/redis-test-server";
+import { bin, createWorkDirectory, runNode, tableRow, type NodeOutcome } from "./support/cli";
 
-const bin = path.resolve(__dirname, "..", "dist", "bin.js");
 const fixtures = path.join(__dirname, "fixtures");
 const online = path.join(fixtures, "online.ts");
 const withoutOnlineStore = path.join(fixtures, "project", "definitions.ts");
-
-// user 1: 5.5 on 01-01, 4.5 on 01-02; user 2: 10 on 01-01; user 3: 1.25 + 2.75 on 01-03.
-const transactions = `user_id,product_id,amount,event_time
-1,10,5.5,2025-01-01 10:00:00
-1,11,4.5,2025-01-02 10:00:00
-2,10,10,2025-01-01 11:00:00
-3,12,1.25,2025-01-03 09:00:00
-3,10,2.75,2025-01-03 18:00:00
-`;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let workDir: string;
 let source: string;
 
 /** Runs `node dist/bin.js ...args` with the fixture environment pointing at `stores` (default: stores nobody uses). */
-function mlforge(args: string[], stores: { offline?: string; online?: string; redisUrl?: string } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: workDir,
-      env: {
-        ...process.env,
-        MLFORGE_TEST_SOURCE: source,
-        MLFORGE_TEST_STORE: stores.offline ?? path.join(workDir, "unused-store"),
-        MLFORGE_TEST_ONLINE_STORE: stores.online ?? path.join(workDir, "unused-online-store"),
-        ...(stores.redisUrl === undefined ? {} : { MLFORGE_TEST_REDIS_URL: stores.redisUrl }),
-        JITI_FS_CACHE: "false",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 60_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+function mlforge(args: string[], stores: { offline?: string; online?: string; redisUrl?: string } = {}): Promise<NodeOutcome> {
+  return runNode(bin, args, {
+    cwd: workDir,
+    environment: {
+      MLFORGE_TEST_SOURCE: source,
+      MLFORGE_TEST_STORE: stores.offline ?? path.join(workDir, "unused-store"),
+      MLFORGE_TEST_ONLINE_STORE: stores.online ?? path.join(workDir, "unused-online-store"),
+      ...(stores.redisUrl === undefined ? {} : { MLFORGE_TEST_REDIS_URL: stores.redisUrl }),
+    },
   });
-}
-
-/** The table line for `name` (its first cell), split into cells; `after` picks the table after that text. */
-function tableRow(stdout: string, name: string, after = ""): string[] | undefined {
-  return stdout
-    .slice(stdout.indexOf(after))
-    .split("\n")
-    .find((line) => line.startsWith(`${name} `))
-    ?.trim()
-    .split(/\s{2,}/);
 }
 
 async function buildIdOf(store: string, name: string): Promise<string> {
@@ -71,10 +32,7 @@ async function buildIdOf(store: string, name: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(bin)) throw new Error(`${bin} is missing. Build the CLI first: npx turbo run build --filter=@mlforge/cli...`);
-  workDir = await mkdtemp(path.join(tmpdir(), "mlforge-cli-online-"));
-  source = path.join(workDir, "transactions.csv");
-  await writeFile(source, transactions);
+  ({ workDir, source } = await createWorkDirectory("mlforge-cli-online-"));
 });
 
 afterAll(async () => {
@@ -244,7 +202,7 @@ describe("a Redis URL's password never shows", () => {
     const password = "cli-Redis-pa55:w0rd/secret";
     const server = await startRedis({ password });
     const stores = { offline: path.join(workDir, "redis-offline"), online: path.join(workDir, "unused-online"), redisUrl: server.url };
-    const outcomes: CliResult[] = [];
+    const outcomes: NodeOutcome[] = [];
     try {
       // Working first, so the failures below are the server going away, not a bad setup.
       const working = await mlforge(["build", "--online", "--target", online, "--features", "user_total_spend"], stores);

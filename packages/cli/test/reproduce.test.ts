@@ -1,14 +1,13 @@
 // `mlforge training-data --reproduce` as a user runs it: the built binary, a temp store, the fixture project.
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { literal, query } from "@mlforge/test-support";
+import { bin, runNode, type NodeOutcome } from "./support/cli";
 
 // Each test starts the CLI several times: far beyond Jest's default 5 s on a busy machine.
 jest.setTimeout(120_000);
 
-const bin = path.join(__dirname, "..", "dist", "bin.js");
 const project = path.join(__dirname, "fixtures", "project", "definitions.ts");
 
 const transactions = `user_id,product_id,amount,event_time
@@ -22,27 +21,8 @@ let workDir: string;
 let source: string;
 let store: string;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function mlforge(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: workDir,
-      env: { ...process.env, MLFORGE_TEST_SOURCE: source, MLFORGE_TEST_STORE: store, JITI_FS_CACHE: "false" },
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 60_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function mlforge(args: string[]): Promise<NodeOutcome> {
+  return runNode(bin, args, { cwd: workDir, environment: { MLFORGE_TEST_SOURCE: source, MLFORGE_TEST_STORE: store } });
 }
 
 const FEATURES = ["user_total_spend", "user_daily_spend"];

@@ -3,8 +3,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { bin, runNode } from "./support/cli";
 
-const bin = path.join(__dirname, "..", "dist", "bin.js");
 const project = path.join(__dirname, "fixtures", "project", "definitions.ts");
 
 let workDir: string;
@@ -15,17 +15,25 @@ beforeAll(async () => {
   const source = path.join(workDir, "transactions.csv");
   await writeFile(source, "user_id,product_id,amount,event_time\n1,10,5.5,2025-01-01 10:00:00\n2,10,10,2025-01-01 11:00:00\n");
   environment = { ...process.env, MLFORGE_TEST_SOURCE: source, MLFORGE_TEST_STORE: path.join(workDir, "store"), JITI_FS_CACHE: "false" };
-  const build = spawn(process.execPath, [bin, "build", "--target", project], { cwd: workDir, env: environment, stdio: "ignore" });
-  expect(await new Promise((resolve) => build.on("close", resolve))).toBe(0);
+  expect((await runNode(bin, ["build", "--target", project], { cwd: workDir, environment })).code).toBe(0);
 });
 
 afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
+/** Servers still running, killed after each test however it ended: a server left behind never exits, and Jest waits for it. */
+const running = new Set<ChildProcess>();
+
+afterEach(() => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** Starts the binary and resolves with the catalog URL it prints. */
 async function start(args: string[], extraEnvironment: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [bin, ...args, "--target", project, "--port", "0"], { cwd: workDir, env: { ...environment, ...extraEnvironment }, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let output = "";
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
   const url = await new Promise<string>((resolve, reject) => {

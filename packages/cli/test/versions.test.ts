@@ -1,40 +1,20 @@
 // `mlforge versions` and `mlforge rollback` as a user runs them: the built binary in a child
 // process, the fixture project over a temp LocalStore.
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { bin, runNode, type NodeOutcome } from "./support/cli";
 
-const bin = path.resolve(__dirname, "..", "dist", "bin.js");
 const project = path.join(__dirname, "fixtures", "project", "definitions.ts");
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let workDir: string;
 let source: string;
 let store: string;
 
 /** Runs `node dist/bin.js ...args` on the fixture project over `store`. */
-function mlforge(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args, "--target", project], {
-      cwd: workDir,
-      env: { ...process.env, MLFORGE_TEST_SOURCE: source, MLFORGE_TEST_STORE: store, JITI_FS_CACHE: "false" },
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 60_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function mlforge(args: string[]): Promise<NodeOutcome> {
+  return runNode(bin, [...args, "--target", project], { cwd: workDir, environment: { MLFORGE_TEST_SOURCE: source, MLFORGE_TEST_STORE: store } });
 }
 
 /** The build ids kept for `name`, oldest first, from the store's `_versions/` directory. */

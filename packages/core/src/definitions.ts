@@ -314,36 +314,36 @@ export class Definitions implements AsyncDisposable {
     checkOptions("validate", options, VALIDATE_OPTIONS, { example: 'validate({ features: ["user_total_spend"] })' });
     const started = performance.now();
     const selected = this.select(options);
-    const { signal } = options;
+    const { signal, onProgress } = options;
     signal?.throwIfAborted();
     await this.offlineStore.check();
-    const features: FeatureValidationResult[] = [];
     const engine = await Engine.open(this.session.engineOptions);
     const interrupt = () => engine.interrupt();
     signal?.addEventListener("abort", interrupt);
+    let features: FeatureValidationResult[];
     try {
-      for (const item of selected) {
-        signal?.throwIfAborted();
-        const featureStarted = performance.now();
-        let result: FeatureValidationResult;
-        try {
+      features = await runFeatureJobs<FeatureValidationResult>({
+        features: selected,
+        job: async (item) => {
+          const featureStarted = performance.now();
           const staged = await stageFeature(item, this.session, engine, { signal });
           await rm(staged.path, { force: true });
-          result = { name: item.name, status: "passed", rows: staged.file.rows, checks: staged.checks, durationMs: performance.now() - featureStarted };
-        } catch (error) {
-          signal?.throwIfAborted();
-          result = {
-            name: item.name,
-            status: "failed",
-            rows: FeatureCheckError.isInstance(error) ? (error.checks[0]?.rows ?? 0) : 0,
-            checks: FeatureCheckError.isInstance(error) ? [...error.checks] : [],
-            durationMs: performance.now() - featureStarted,
-            error: MlforgeError.isInstance(error) ? error : new FeatureBuildError(item.name, errorMessage(error), { cause: error }),
-          };
-        }
-        features.push(result);
-        options.onProgress?.(result);
-      }
+          return { name: item.name, status: "passed", rows: staged.file.rows, checks: staged.checks, durationMs: performance.now() - featureStarted };
+        },
+        failed: (item, error, durationMs) => ({
+          name: item.name,
+          status: "failed",
+          rows: FeatureCheckError.isInstance(error) ? (error.checks[0]?.rows ?? 0) : 0,
+          checks: FeatureCheckError.isInstance(error) ? [...error.checks] : [],
+          durationMs,
+          error: MlforgeError.isInstance(error) ? error : new FeatureBuildError(item.name, errorMessage(error), { cause: error }),
+        }),
+        // validate() reports each feature once, as it ends, with its result.
+        onProgress: (event) => {
+          if (event.type === "end") onProgress?.(event.result);
+        },
+        signal,
+      });
     } finally {
       signal?.removeEventListener("abort", interrupt);
       engine.close();

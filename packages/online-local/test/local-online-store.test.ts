@@ -1,12 +1,12 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { StoreAccessError } from "@mlforge/core";
 import { LocalOnlineStore } from "@mlforge/online-local";
+import { nodeArguments, within } from "@mlforge/test-support";
 
-const RUNNER = path.join(__dirname, "support", "register-ts.cjs");
 const CHILD = path.join(__dirname, "support", "store-child.ts");
 
 const directories: string[] = [];
@@ -21,10 +21,25 @@ afterAll(async () => {
   await Promise.all(directories.map((directory) => rm(directory, { recursive: true, force: true })));
 });
 
+/** Store children still running, killed after each test however it ended: a put-forever writer left behind would never exit. */
+const running = new Set<ChildProcess>();
+
+afterEach(() => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+/** Starts `node store-child.ts ...args` (see support/store-child.ts for the commands). */
+function spawnStoreChild(args: string[]) {
+  const child = spawn(process.execPath, nodeArguments(CHILD, args), { stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  return child;
+}
+
 /** Runs the store child to completion and returns its stdout. */
 function runChild(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNNER, CHILD, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawnStoreChild(args);
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -32,15 +47,6 @@ function runChild(args: string[]): Promise<string> {
     child.on("error", reject);
     child.on("close", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`child exited with ${code}: ${stderr}`))));
   });
-}
-
-/** `promise`, or a clear failure once `milliseconds` pass without it settling (a hang fails the test instead of stalling it). */
-function within<T>(promise: Promise<T>, milliseconds: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${milliseconds} ms`)), milliseconds);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 describe("LocalOnlineStore specifics", () => {
@@ -114,7 +120,7 @@ describe("LocalOnlineStore specifics", () => {
 
   test("a writer killed with SIGKILL mid-put leaves every committed batch readable and no torn value", async () => {
     const location = await freshDirectory();
-    const child = spawn(process.execPath, [RUNNER, CHILD, "put-forever", location, "killed"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawnStoreChild(["put-forever", location, "killed"]);
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const committed = await new Promise<number>((resolve, reject) => {
@@ -164,7 +170,7 @@ describe("LocalOnlineStore specifics", () => {
     await store.check();
     const value = "p".repeat(2000);
     for (let round = 0; round < 8; round += 1) {
-      const child = spawn(process.execPath, [RUNNER, CHILD, "put-forever", location, `writer${round}`], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawnStoreChild(["put-forever", location, `writer${round}`]);
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
       // Once its first batch committed, the writer is busy committing and flushing the next ones: kill it at some point of that.
       await within(new Promise((resolve) => child.stdout.once("data", resolve)), 60_000, `round ${round}: the writer's first batch`);

@@ -8,7 +8,8 @@ import { createClient } from "redis";
 import { OnlineSyncError, StoreAccessError, type Definitions } from "@mlforge/core";
 import { RedisOnlineStore } from "@mlforge/online-redis";
 import { buildNumbered, NUMBERED_FEATURE, numberedDefinitions, numberedRows, numberedSourceCsv, wholeBuild, wrapOnlineStore } from "@mlforge/online-test-suite";
-import { startRedis, type TestRedisServer } from "@mlforge/redis-test-server";
+import { startRedis, type StartRedisOptions, type TestRedisServer } from "@mlforge/redis-test-server";
+import { eventually, rejection } from "@mlforge/test-support";
 
 const ENTITIES = Array.from({ length: 50 }, (_, index) => ({ k: index * 7 }));
 
@@ -21,37 +22,24 @@ beforeAll(async () => {
   await writeFile(source, numberedSourceCsv());
 });
 
+/** Every redis-server a test started, stopped after the tests however they ended (stop is safe twice): one left running keeps Jest from exiting. */
+const servers: TestRedisServer[] = [];
+
 afterAll(async () => {
+  await Promise.all(servers.map((server) => server.stop()));
   await rm(directory, { recursive: true, force: true });
 });
+
+/** A redis-server of the test's own. */
+async function startServer(options?: StartRedisOptions): Promise<TestRedisServer> {
+  const server = await startRedis(options);
+  servers.push(server);
+  return server;
+}
 
 let stores = 0;
 /** A fresh offline store directory. */
 const offlineStore = () => path.join(directory, `offline-${++stores}`);
-
-async function eventually<T>(action: () => Promise<T>, withinMs: number): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return await action();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
-/** The rejection of `promise` (failing when it resolves) and how long it took. */
-async function rejection(promise: Promise<unknown>): Promise<{ error: Error; ms: number }> {
-  const started = Date.now();
-  const error = await promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (caught: unknown) => caught as Error,
-  );
-  return { error, ms: Date.now() - started };
-}
 
 const read = (defs: Definitions) => defs.getOnlineFeatures({ features: [NUMBERED_FEATURE], entities: ENTITIES });
 
@@ -61,7 +49,7 @@ function featureError(error: Error): Error {
 }
 
 test("redis-server killed during reads: each read fails with StoreAccessError within 2 s; restarted on its port, the same Definitions serves again within 5 s", async () => {
-  const server = await startRedis();
+  const server = await startServer();
   const offline = offlineStore();
   await buildNumbered(source, offline, 1);
   const defs = numberedDefinitions(new RedisOnlineStore({ url: server.url, prefix: "faults", timeout: 2_000 }), source, offline, 1);
@@ -89,7 +77,7 @@ test("redis-server killed during reads: each read fails with StoreAccessError wi
 });
 
 test("redis-server killed during a sync: the sync fails with StoreAccessError; restarted, a new sync completes whole", async () => {
-  const server = await startRedis();
+  const server = await startServer();
   const offline = offlineStore();
   await buildNumbered(source, offline, 1);
   let puts = 0;
@@ -125,7 +113,7 @@ test("redis-server killed during a sync: the sync fails with StoreAccessError; r
 
 test("a password in the URL never shows in messages, String(error), util.inspect, JSON of OnlineSyncError.result or read errors: server killed, wrong password", async () => {
   const password = "Sync-s3cret:pa55";
-  const server: TestRedisServer = await startRedis({ password });
+  const server = await startServer({ password });
   const offline = offlineStore();
   await buildNumbered(source, offline, 1);
   const errors: Error[] = [];

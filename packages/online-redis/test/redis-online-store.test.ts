@@ -1,10 +1,12 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { inspect } from "node:util";
-import { createClient, createCluster } from "redis";
+import { createClient } from "redis";
 import { StoreAccessError } from "@mlforge/core";
 import { RedisOnlineStore, type RedisClient, type RedisCluster } from "@mlforge/online-redis";
-import { freePort, startRedis, startRedisCluster, type TestRedisCluster, type TestRedisServer } from "@mlforge/redis-test-server";
+import { freePort, startRedis, startRedisServers, type TestRedisCluster, type TestRedisServer, type TestRedisServers } from "@mlforge/redis-test-server";
+import { eventually, rejection } from "@mlforge/test-support";
 
+let redis: TestRedisServers;
 let server: TestRedisServer;
 let cluster: TestRedisCluster;
 let clusterClient: RedisCluster;
@@ -17,40 +19,13 @@ function freshPrefix(): string {
 }
 
 beforeAll(async () => {
-  [server, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
-  clusterClient = createCluster({ rootNodes: cluster.rootNodes }) as unknown as RedisCluster;
-  clusterClient.on("error", () => {});
-  await clusterClient.connect();
+  redis = await startRedisServers();
+  ({ server, cluster, clusterClient } = redis);
 });
 
 afterAll(async () => {
-  await clusterClient?.close();
-  await Promise.all([server?.stop(), cluster?.stop()]);
+  await redis?.stop();
 });
-
-async function eventually<T>(action: () => Promise<T>, withinMs: number): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return await action();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
-/** Rejection of `promise` (failing when it resolves) and how long it took. */
-async function rejection(promise: Promise<unknown>): Promise<{ error: Error; ms: number }> {
-  const started = Date.now();
-  const error = await promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (caught: unknown) => caught as Error,
-  );
-  return { error, ms: Date.now() - started };
-}
 
 describe("RedisOnlineStore specifics", () => {
   test("description names the server and database, never the password", () => {

@@ -3,9 +3,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { OnlineSyncError, type Definitions, type OnlineStore } from "@mlforge/core";
+import { eventually, killChildren, killTimes, seededRandom, sleep, within, type ChildOutcome } from "@mlforge/test-support/processes";
 import { buildNumbered, NUMBERED_FEATURE, NUMBERED_KEYS, numberedDefinitions, numberedRows, numberedSourceCsv } from "./build-numbered";
 import type { OnlineStoreDescription } from "./online-store-description";
-import { killTimes, seededRandom, sleep, startSync as startSyncChild, within, type SyncChildConfig, type SyncOutcome } from "./sync-children";
+import { startSync, type SyncChildConfig } from "./sync-children";
 
 /** The subset of Jest's (or Vitest's) `test` that the crash suite needs: a name, a body and a timeout in milliseconds. */
 export type TimedTestFunction = (name: string, body: () => Promise<void>, timeout?: number) => unknown;
@@ -37,20 +38,6 @@ const POINTERS = "mlforge.pointers";
 const CHILD_MS = 60_000;
 const STEP_MS = 90_000;
 
-/** Sync children still running, killed when a test ends however it ends, so none outlives it. */
-const running = new Set<ReturnType<typeof startSyncChild>>();
-
-function startSync(config: SyncChildConfig): ReturnType<typeof startSyncChild> {
-  const child = startSyncChild(config);
-  running.add(child);
-  void child.exited.finally(() => running.delete(child)).catch(() => undefined);
-  return child;
-}
-
-function killRunning(): void {
-  for (const child of running) child.kill();
-}
-
 /** The entities readers ask for: 300 keys spread over the source, odd and even. */
 const ENTITIES = Array.from({ length: 300 }, (_, index) => ({ k: (index * 131 + 7) % NUMBERED_KEYS }));
 
@@ -70,6 +57,21 @@ export function wholeBuild(rows: ReadonlyArray<Record<string, unknown>>, context
   return build;
 }
 
+/**
+ * Readers still reading and Definitions still open, stopped and closed when a test ends however it
+ * ends: after a failed assertion, a reader left running read every 2 ms forever and its store stayed
+ * open, so the test process never exited.
+ */
+const readers = new Set<{ stop(): Promise<unknown> }>();
+const opened = new Set<Definitions>();
+
+/** `numberedDefinitions`, closed when the test ends if the test has not closed it. */
+function definitions(...args: Parameters<typeof numberedDefinitions>): Definitions {
+  const defs = numberedDefinitions(...args);
+  opened.add(defs);
+  return defs;
+}
+
 /** Reads in a loop until stopped; every response must be one build whole and no call may fail. */
 function startReader(defs: Definitions): { stop(): Promise<{ reads: number; seen: number[] }> } {
   let stopped = false;
@@ -83,25 +85,16 @@ function startReader(defs: Definitions): { stop(): Promise<{ reads: number; seen
       await sleep(2);
     }
   })();
-  return {
+  const reader = {
     async stop() {
       stopped = true;
+      readers.delete(reader);
       await loop;
       return { reads, seen: [...seen].sort((a, b) => a - b) };
     },
   };
-}
-
-async function eventually<T>(action: () => Promise<T>, withinMs: number): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return await action();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
+  readers.add(reader);
+  return reader;
 }
 
 /** A temporary project: the source CSV and offline LocalStores, removed afterwards. */
@@ -118,7 +111,11 @@ async function withProject(body: (project: Project) => Promise<void>): Promise<v
     await writeFile(source, numberedSourceCsv());
     await body({ source, offline: (name) => path.join(directory, name) });
   } finally {
-    killRunning();
+    // Sync children still running are killed when a test ends however it ends, so none outlives it.
+    killChildren();
+    await Promise.allSettled([...readers].map((reader) => reader.stop()));
+    await Promise.allSettled([...opened].map((defs) => defs.close()));
+    opened.clear();
     await rm(directory, { recursive: true, force: true });
   }
 }
@@ -132,7 +129,6 @@ async function withProject(body: (project: Project) => Promise<void>): Promise<v
 export function onlineCrashTestSuite(test: TimedTestFunction, options: OnlineCrashTestSuiteOptions): void {
   const seed = options.seed ?? 11;
 
-  const definitions = numberedDefinitions;
   const buildOffline = buildNumbered;
 
   /** A fresh store of `description`, closed afterwards. */
@@ -167,7 +163,7 @@ export function onlineCrashTestSuite(test: TimedTestFunction, options: OnlineCra
     assert.deepEqual({ ...(await options.backendNamespaces(description)) }, { [namespace]: numberedRows(build), [POINTERS]: 1 }, "the backend holds nothing else");
   }
 
-  const describeOutcome = (outcome: SyncOutcome) => `${outcome.signal ?? `exit ${outcome.code}`}${outcome.stderr === "" ? "" : `: ${outcome.stderr}`}`;
+  const describeOutcome = (outcome: ChildOutcome) => `${outcome.signal ?? `exit ${outcome.code}`}${outcome.stderr === "" ? "" : `: ${outcome.stderr}`}`;
 
   test(
     "a sync killed at any point: readers see the previous or the new build whole, never an error; the next sync completes and leaves one namespace",

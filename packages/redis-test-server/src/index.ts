@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createCluster, type RedisClusterType } from "redis";
 
 /** What to run when `redis-server` is missing; tests fail with it rather than being skipped. */
 export const INSTALL_REDIS = "apt-get update && apt-get install -y redis-server";
@@ -55,13 +56,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Sends one inline command and resolves with the first reply line, or rejects on a connection error. */
+/** Sends one inline command and resolves with the first reply line, or rejects on a connection error or a close before the reply. */
 async function ask(port: number, command: string, password?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: "127.0.0.1", port });
     let received = "";
     socket.setTimeout(2000, () => socket.destroy(new Error("timeout")));
     socket.on("error", reject);
+    // A server shutting down may accept and then close without a reply: without this, PING waited forever.
+    socket.on("close", () => reject(new Error("closed before replying")));
     socket.on("data", (chunk) => {
       received += chunk.toString("utf8");
       const lines = received.split("\r\n");
@@ -113,7 +116,13 @@ class RedisProcess {
     );
     child.on("error", () => {});
     this.child = child;
-    await waitForPong(this.port, child, this.password);
+    try {
+      await waitForPong(this.port, child, this.password);
+    } catch (error) {
+      // A server that never answered is not left running: it would keep the test process from exiting.
+      await this.signal("SIGKILL");
+      throw error;
+    }
   }
 
   async signal(signal: NodeJS.Signals): Promise<void> {
@@ -132,7 +141,12 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
   const port = await freePort();
   const extra = options.password === undefined ? [] : ["--requirepass", options.password];
   const server = new RedisProcess(port, directory, extra, options.password);
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    await rm(directory, { recursive: true, force: true });
+    throw error;
+  }
   const credentials = options.password === undefined ? "" : `:${encodeURIComponent(options.password)}@`;
   return {
     url: `redis://${credentials}127.0.0.1:${port}`,
@@ -188,4 +202,41 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
 function clusterStateOk(port: number): boolean {
   const result = spawnSync("redis-cli", ["-p", String(port), "cluster", "info"], { encoding: "utf8", timeout: 5000 });
   return result.status === 0 && result.stdout.includes("cluster_state:ok");
+}
+
+/** A redis-server and a 3-master Redis Cluster, started together by `startRedisServers()`, with a client of the cluster. */
+export interface TestRedisServers {
+  server: TestRedisServer;
+  cluster: TestRedisCluster;
+  /** A node-redis client of `cluster` (of any modules, as RedisOnlineStore's `client` option takes), connected; it ignores connection errors, which tests cause on purpose. */
+  clusterClient: RedisClusterType<any, any, any, any, any>;
+  /** Closes the client, then stops the server and the cluster; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a redis-server and a 3-master cluster at once and connects a client to the cluster: for
+ * tests that run against both. When any part fails, what did start is stopped before it rejects.
+ */
+export async function startRedisServers(): Promise<TestRedisServers> {
+  const [server, cluster] = await Promise.allSettled([startRedis(), startRedisCluster()]);
+  if (server.status === "rejected" || cluster.status === "rejected") {
+    await Promise.all([server.status === "fulfilled" ? server.value.stop() : undefined, cluster.status === "fulfilled" ? cluster.value.stop() : undefined]);
+    throw server.status === "rejected" ? server.reason : (cluster as PromiseRejectedResult).reason;
+  }
+  const clusterClient: TestRedisServers["clusterClient"] = createCluster({ rootNodes: cluster.value.rootNodes });
+  clusterClient.on("error", () => {});
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      if (clusterClient.isOpen) await clusterClient.close().catch(() => clusterClient.destroy());
+      await Promise.all([server.value.stop(), cluster.value.stop()]);
+    })());
+  try {
+    await clusterClient.connect();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { server: server.value, cluster: cluster.value, clusterClient, stop };
 }

@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Definitions, type OfflineStore } from "@mlforge/core";
+import { Definitions, type BuildResult, type OfflineStore } from "@mlforge/core";
 import { dataKey, listFeatureNames, metadataKey } from "@mlforge/core/store-kit";
-import { dataFacts, killTimes, seededRandom, sleep, startBuild, type DataFacts } from "./build-children";
-import { literal, query } from "./query";
+import { literal, query } from "@mlforge/test-support";
+import { killChildren, killTimes, seededRandom, sleep } from "@mlforge/test-support/processes";
+import { dataFacts, startBuild, type DataFacts } from "./build-children";
 import type { StoreDescription } from "./store-description";
 import { expectedRows, featureNames, sourceSql, versionedFeatures, type BuildChildConfig, type FeatureVersion } from "./versioned-features";
 
@@ -83,6 +84,8 @@ export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteO
       await query(sourceSql(literal(source)));
       await body(source, directory);
     } finally {
+      // A test that failed halfway leaves no build child running (one would keep Jest from exiting).
+      killChildren();
       await rm(directory, { recursive: true, force: true });
     }
   }
@@ -103,6 +106,16 @@ export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteO
 
   function definitions(description: StoreDescription, source: string, version: FeatureVersion): Definitions {
     return new Definitions({ name: "crash", features: versionedFeatures({ source, version, features: FEATURES }), offlineStore: options.openStore(description) });
+  }
+
+  /** A build of `version` through a fresh store, closed however the build ends. */
+  async function buildVersion(description: StoreDescription, source: string, version: FeatureVersion): Promise<BuildResult> {
+    const defs = definitions(description, source, version);
+    try {
+      return await defs.build();
+    } finally {
+      await defs.close();
+    }
   }
 
   /**
@@ -229,9 +242,7 @@ export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteO
 
           // The next build removes the killed build's temporary files, rebuilds what it did not
           // finish, and skips (repairing the document where the store allows) what it did.
-          const defs = definitions(description, source, next);
-          const result = await defs.build();
-          await defs.close();
+          const result = await buildVersion(description, source, next);
           assert.deepEqual(result.failed, [], context);
           assert.deepEqual(result.skipped.map((entry) => entry.name), skippable(state, next, inPlace), context);
           assert.deepEqual(await leftoversOf(description, child.pid), [], context);
@@ -259,9 +270,7 @@ export function crashTestSuite(test: TimedTestFunction, options: CrashTestSuiteO
       if (inPlace) assert.deepEqual({ name, rows: document?.rows, buildId: document?.buildId, fingerprint: document?.fingerprint }, { name, rows: data.rows, buildId: data.buildId, fingerprint: data.fingerprint });
     }
     await expectCoreAgrees(description, source, 2, state);
-    const defs = definitions(description, source, 2);
-    const result = await defs.build();
-    await defs.close();
+    const result = await buildVersion(description, source, 2);
     assert.deepEqual(result.failed, []);
     assert.deepEqual(result.skipped.map((entry) => entry.name), skippable(state, 2, inPlace));
     await expectComplete(description, 2);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { BuildError, Definitions, feature, FeatureRollbackError, FeatureVersionNotFoundError, MlforgeError, type FeatureFrame, type OfflineStore } from "@mlforge/core";
 import { dataKey, listFeatureNames, metadataKey, versionDataKey, versionMetadataKey, versionsPrefix } from "@mlforge/core/store-kit";
-import { literal, query } from "./query";
+import { literal, query } from "@mlforge/test-support";
 
 export { crashTestSuite, type CrashPoint, type CrashTestSuiteOptions, type TimedTestFunction } from "./crash-test-suite";
 export { featureOfKey, interceptStore } from "./intercept-store";

@@ -1,9 +1,10 @@
 // Lets a child process run this repository's TypeScript sources the way Jest does (the root
-// jest.preset.cjs), so that the suite's sync child runs from source under Jest (from `dist` it runs
-// as plain JavaScript): @swc/core compiles each .ts file to CommonJS as it is required, and
-// `@mlforge/<package>` resolves to packages/<package>/src/index.ts.
-// Use: node packages/online-test-suite/src/register-ts.cjs some-script.ts [arguments…] (the script
-// then sees its arguments from process.argv[2], as if run directly).
+// jest.preset.cjs), so that a test's child (the suites' build and sync children, a store's helper
+// process) runs from source under Jest; from `dist` they run as plain JavaScript. @swc/core
+// compiles each .ts file to CommonJS as it is required, and `@mlforge/<package>` resolves to
+// packages/<package>/src/index.ts.
+// Use: node packages/test-support/src/register-ts.cjs some-script.ts [arguments…] (the script then
+// sees its arguments from process.argv[2], as if run directly); `nodeArguments()` builds this.
 const fs = require("node:fs");
 const Module = require("node:module");
 const path = require("node:path");
