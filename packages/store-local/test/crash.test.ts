@@ -8,8 +8,8 @@ import path from "node:path";
 import { LocalStore } from "@mlforge/store-local";
 import { crashTestSuite, type StoreDescription } from "@mlforge/store-test-suite";
 
-/** A LocalStore temporary file: `.<feature>.<pid>.<random>.(parquet|json).tmp`. */
-const TEMPORARY = /^\.(f\d+)\.(\d+)\.[0-9a-f]+\.(parquet|json)\.tmp$/;
+/** A LocalStore temporary file: `.<stem>.<pid>.<random>.(parquet|json).tmp`, the stem a feature (f1, f2…) beside current files or a build id under `_versions/`. */
+const TEMPORARY = /^\.(f\d+|[0-9a-f]{8,64})\.(\d+)\.[0-9a-f]+\.(parquet|json)\.tmp$/;
 
 let directory: string;
 
