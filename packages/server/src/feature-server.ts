@@ -26,7 +26,11 @@ import { ServerMetrics } from "./server-metrics";
 export interface FeatureServerOptions {
   /** The definitions to serve; the server reads through them and closes them when it closes. */
   defs: Definitions;
-  /** When set, every route but `/health`, the catalog page's files and the API docs needs `Authorization: Bearer <token>`. @default none: no authentication */
+  /**
+   * When set, every route but `/health` and the catalog page's own files (`/`, `/catalog.css`,
+   * `/catalog.js`) needs `Authorization: Bearer <token>`, the OpenAPI document and `/docs` included.
+   * @default none: no authentication
+   */
   token?: string;
   /** Most entities one `POST /features/online` may ask for. @default 1000 */
   maxEntities?: number;
@@ -40,10 +44,12 @@ export interface FeatureServerOptions {
   online?: boolean;
 }
 
-/** Routes a browser loads without a token: they hold no feature data (the page asks for the token, then calls the API with it). */
-function isOpenRoute(url: string | undefined): boolean {
-  return url === "/health" || url === "/" || url === "/catalog.css" || url === "/catalog.js" || url === "/openapi.json" || (url !== undefined && url.startsWith("/docs"));
-}
+/**
+ * Routes served without a token: liveness, and the catalog page's own files, which hold no
+ * feature data (the page asks for the token once, then sends it with every API call). The API
+ * docs are not among them: the OpenAPI document describes every route of the API.
+ */
+const OPEN_ROUTES = new Set(["/health", "/", "/catalog.css", "/catalog.js"]);
 
 /** Maps a thrown error to a status and body; never a stack trace or file path for a client's mistake. */
 function errorResponse(error: unknown, maxEntities: number): { statusCode: number; body: ErrorBody } {
@@ -138,7 +144,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   const redact = (text: string) => (secret === undefined || secret === "" ? text : text.split(secret).join("[redacted]"));
 
   server.addHook("onRequest", async (request, reply) => {
-    if (token === undefined || isOpenRoute(request.routeOptions.url)) return;
+    if (token === undefined || OPEN_ROUTES.has(request.routeOptions.url ?? "")) return;
     if (!token.accepts(request.headers.authorization)) {
       reply.header("www-authenticate", 'Bearer realm="mlforge"');
       throw new ServerError(401, "UnauthorizedError", "This server needs a token. Send the header Authorization: Bearer <token> (the token given to mlforge serve --token or MLFORGE_SERVER_TOKEN).");

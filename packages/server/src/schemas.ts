@@ -200,6 +200,8 @@ export const healthSchema = {
   summary: "Liveness",
   description: "200 while the process serves requests; needs no token.",
   tags: ["operations"],
+  // Open even when the server has a token (the document's default security does not apply).
+  security: [],
   response: { 200: { type: "object", properties: { status: { type: "string" } }, required: ["status"] } },
 } as const;
 
