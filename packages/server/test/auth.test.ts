@@ -33,7 +33,7 @@ const authorized = { authorization: `Bearer ${token}` };
 
 /** Asserts a 401 with the JSON error body and the challenge, without and with a wrong token. */
 async function expectRefused(path: string): Promise<void> {
-  for (const headers of [{}, { authorization: "Bearer wrong-token" }, { authorization: token }]) {
+  for (const headers of [{}, { authorization: "Bearer wrong-token" }, { authorization: token }] as Array<Record<string, string>>) {
     const response = await get(path, headers);
     expect({ path, headers, status: response.status }).toEqual({ path, headers, status: 401 });
     expect(JSON.parse(response.body)).toEqual({ error: "UnauthorizedError", message: expect.stringContaining("Authorization: Bearer <token>") });
