@@ -17,7 +17,7 @@ import {
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { BearerToken } from "./bearer-token";
 import { CATALOG_HTML, CATALOG_SCRIPT, CATALOG_STYLE } from "./catalog-page";
-import { toJsonRow, toJsonValue } from "./json-value";
+import { toJsonRowInPlace, toJsonValue } from "./json-value";
 import { featureStatsSchema, getFeatureSchema, healthSchema, listFeaturesSchema, metricsSchema, onlineFeaturesSchema, readySchema } from "./schemas";
 import { ServerError, withTimeout, type ErrorBody } from "./server-error";
 import { ServerMetrics } from "./server-metrics";
@@ -267,7 +267,7 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
     routes.post<{ Body: { features: string[]; entities: Array<Record<string, string | number>> } }>(
       "/features/online",
       { schema: onlineFeaturesSchema(maxEntities) },
-      async (request) => {
+      async (request, reply) => {
         if (!online || defs.onlineStore === undefined) {
           throw new ServerError(
             503,
@@ -287,7 +287,12 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
           const status = statuses[name];
           if (status !== undefined) metadata[name] = { buildId: status.buildId, builtAt: status.builtAt, syncedAt: status.syncedAt };
         }
-        return { rows: rows.map(toJsonRow), metadata };
+        for (const row of rows) toJsonRowInPlace(row);
+        // Rows hold whatever columns were asked for, so the response schema cannot list them:
+        // fast-json-stringify would walk them as additionalProperties, one JSON.stringify per
+        // value, which takes about twice as long as one JSON.stringify of the whole body.
+        reply.serializer(JSON.stringify);
+        return { rows, metadata };
       },
     );
 

@@ -1,5 +1,6 @@
 // JSON schemas of every route: requests are validated against them (no coercion), responses are
-// serialised by them, and @fastify/swagger makes the OpenAPI document from them.
+// serialised by them (but the rows of POST /features/online: see feature-server.ts), and
+// @fastify/swagger makes the OpenAPI document from them.
 
 const errorBody = {
   type: "object",
