@@ -37,7 +37,7 @@ export interface ServerLoadOptions {
   /** Each side's warm-up before the measured runs of a batch and connection count, bounded the same way. */
   warmupSeconds: number;
   warmupRequests: number;
-  /** When set, each server process writes a V8 CPU profile (`--cpu-prof`) into this directory. */
+  /** When set, each server process writes V8 CPU profiles (`--cpu-prof`) into `<directory>/<mlforge|bare>/`. */
   cpuProfileDirectory?: string;
 }
 
@@ -85,7 +85,8 @@ interface ServedSide {
 }
 
 async function serve(side: Side, options: ServeOptions, cpuProfileDirectory: string | undefined): Promise<ServedSide> {
-  const profile = cpuProfileDirectory === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", cpuProfileDirectory, "--cpu-prof-name", `${side}-${process.pid}.cpuprofile`];
+  // A directory per side with Node's own file names: the module loader's thread writes a profile too.
+  const profile = cpuProfileDirectory === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", path.join(cpuProfileDirectory, side)];
   const child = fork(path.join(here, "serve.ts"), [side, JSON.stringify(options)], { execArgv: ["--import", "tsx", ...profile], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   const url = await new Promise<string>((resolve, reject) => {
