@@ -210,9 +210,11 @@ export class RedisOnlineStore implements OnlineStore {
     const client = createClient({
       url: this.url,
       // Commands sent while disconnected fail at once instead of piling up until the server is back.
-      // No command timeout: node-redis's covers only the wait before a command is written (not
-      // the reply) and costs an AbortSignal timer per command; `withinTimeout` bounds each call.
       disableOfflineQueue: true,
+      // No command timeout (node-redis 6 arms one of 5 s by default): it covers only the wait
+      // before a command is written, not the reply, and costs an AbortSignal timer per command
+      // that fires later even when the reply came; `withinTimeout` bounds each call instead.
+      commandOptions: { timeout: 0 },
       socket: {
         connectTimeout: this.timeout,
         reconnectStrategy: (retries, cause) => {
