@@ -45,10 +45,11 @@ async function mlforgeServer(options: ServeOptions): Promise<{ server: FastifyIn
  * mlforge's pointers, read once at start), sends one HMGET per feature in one tick (node-redis
  * pipelines them: one round trip, as RedisOnlineStore does) and returns the stored strings as
  * they are: `{ "values": [[<feature 0's value of entity 0>, …], …] }`. No validation, no key
- * encoding, no decoding, no metrics.
+ * encoding, no decoding, no metrics, no timeouts.
  */
 async function bareServer(options: ServeOptions): Promise<{ server: FastifyInstance; close: () => Promise<void> }> {
-  const client = createClient({ url: options.redisUrl });
+  // The leanest client: no per-command timeout timer (node-redis 6 arms one of 5 s by default).
+  const client = createClient({ url: options.redisUrl, commandOptions: { timeout: 0 } });
   await client.connect();
   const pointers = await client.hmGet(`${PREFIX}:{${POINTERS}}`, READ_FEATURES);
   const hashes = new Map(READ_FEATURES.map((name, index) => [name, `${PREFIX}:{${(JSON.parse(pointers[index]!) as { namespace: string }).namespace}}`]));
