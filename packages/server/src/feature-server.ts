@@ -143,18 +143,23 @@ export function createFeatureServer(options: FeatureServerOptions): FastifyInsta
   /** A message with the token (if it somehow got there) taken out. */
   const redact = (text: string) => (secret === undefined || secret === "" ? text : text.split(secret).join("[redacted]"));
 
-  server.addHook("onRequest", async (request, reply) => {
-    if (token === undefined || OPEN_ROUTES.has(request.routeOptions.url ?? "")) return;
-    if (!token.accepts(request.headers.authorization)) {
+  // Hooks in callback style: an async hook costs every request a promise and a tick.
+  if (token !== undefined) {
+    server.addHook("onRequest", (request, reply, done) => {
+      if (OPEN_ROUTES.has(request.routeOptions.url ?? "") || token.accepts(request.headers.authorization)) {
+        done();
+        return;
+      }
       reply.header("www-authenticate", 'Bearer realm="mlforge"');
-      throw new ServerError(401, "UnauthorizedError", "This server needs a token. Send the header Authorization: Bearer <token> (the token given to mlforge serve --token or MLFORGE_SERVER_TOKEN).");
-    }
-  });
+      done(new ServerError(401, "UnauthorizedError", "This server needs a token. Send the header Authorization: Bearer <token> (the token given to mlforge serve --token or MLFORGE_SERVER_TOKEN)."));
+    });
+  }
 
-  server.addHook("onResponse", async (request, reply) => {
+  server.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url ?? "unmatched";
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.requestDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
   });
 
   server.setErrorHandler((error, request, reply) => {
