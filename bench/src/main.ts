@@ -1,5 +1,6 @@
 // pnpm bench [--quick] [--sizes 1000000,10000000] [--entities 100000,1000000] [--runs 5] [--only build,s3,training,rolling,checks,online-read,online-sync,server]
-//            [--sync-entities 1000000,10000000] [--calls 20000] [--server-seconds 10] [--server-cpu-prof <directory>]
+//            [--sync-entities 1000000,10000000] [--calls 20000] [--server-seconds 10] [--server-batches 1,100] [--server-connections 1,10,50]
+//            [--server-cpu-prof <directory>]
 // Measures mlforge against raw baselines (DuckDB; node-redis and lmdb for the online cases; a bare
 // Fastify route for the feature server) in the same run, alternating the two, each run in a fresh
 // process; reports medians, ratios and peak memory (online reads and the server: latencies and
@@ -33,13 +34,15 @@ const { values } = parseArgs({
     calls: { type: "string" },
     "server-seconds": { type: "string" },
     "server-cpu-prof": { type: "string" },
+    "server-batches": { type: "string" },
+    "server-connections": { type: "string" },
   },
 });
 const sizes = (values.sizes ?? (values.quick ? "200000,1000000" : "1000000,10000000,30000000")).split(",").map(Number);
 const runs = Number(values.runs ?? 3);
 const only = values.only?.split(",");
 // A run with the default settings is "full"; one narrowed by flags is kept apart as "custom".
-const narrowed = [values.sizes, values.runs, values.entities, values.only, values["sync-entities"], values.calls, values["server-seconds"], values["server-cpu-prof"]].some(
+const narrowed = [values.sizes, values.runs, values.entities, values.only, values["sync-entities"], values.calls, values["server-seconds"], values["server-cpu-prof"], values["server-batches"], values["server-connections"]].some(
   (value) => value !== undefined,
 );
 const entityCounts = (values.entities ?? (values.quick ? "100000" : "100000,1000000,5000000")).split(",").map(Number);
@@ -56,7 +59,8 @@ const serverSeconds = Number(values["server-seconds"] ?? (values.quick ? 1 : 10)
 const serverRequests = values.quick ? 200 : 500_000;
 /** Measured runs per side of each server row, alternating the sides. */
 const serverRounds = Number(values.runs ?? (values.quick ? 1 : 3));
-const serverConnections = [1, 10, 50];
+const serverConnections = (values["server-connections"] ?? "1,10,50").split(",").map(Number);
+const serverBatches = (values["server-batches"] ?? "1,100").split(",").map(Number);
 const selected = (kind: string) => only === undefined || only.some((prefix) => kind.startsWith(prefix));
 const offlineSelected = ["build", "s3", "training"].some(selected);
 
@@ -238,7 +242,7 @@ if (selected("online-read") || selected("online-sync") || selected("server")) {
         values: data,
         store,
         entities: readEntities,
-        batches: [1, 100],
+        batches: serverBatches,
         connections: serverConnections,
         rounds: serverRounds,
         seconds: serverSeconds,
@@ -268,7 +272,7 @@ const stamp = new Date().toISOString();
 // `--only online` (not quick) is a run of the online part alone: results/online.*, the flags in its title.
 const onlineOnly = !values.quick && only !== undefined && only.length === 1 && only[0] === "online";
 // `--only server` (not quick) is a run of the server case alone: results/server.*.
-const serverOnly = !values.quick && only !== undefined && only.length === 1 && only[0] === "server" && [values.runs, values["server-seconds"], values["server-cpu-prof"]].every((value) => value === undefined);
+const serverOnly = !values.quick && only !== undefined && only.length === 1 && only[0] === "server" && [values.runs, values["server-seconds"], values["server-cpu-prof"], values["server-batches"], values["server-connections"]].every((value) => value === undefined);
 const name = values.quick ? "quick" : onlineOnly ? "online" : serverOnly ? "server" : narrowed ? "custom" : "full";
 const load = os.loadavg().map((value) => value.toFixed(1)).join(", ");
 const ms = (value: number) => (value < 10 ? value.toFixed(3) : value.toFixed(1));
