@@ -257,7 +257,7 @@ if (selected("online-read") || selected("online-sync") || selected("server")) {
         process.stderr.write(
           `server, ${row.batch} entities x 50 columns, ${row.connections} connections: mlforge p50 ${row.mlforge.latency.p50.toFixed(3)} / p99 ${row.mlforge.latency.p99.toFixed(3)} ms, ${row.mlforge.requestsPerSecond.toFixed(0)} req/s; ` +
             `bare p50 ${row.bare.latency.p50.toFixed(3)} / p99 ${row.bare.latency.p99.toFixed(3)} ms, ${row.bare.requestsPerSecond.toFixed(0)} req/s → ` +
-            `p99 ${(row.mlforge.latency.p99 / row.bare.latency.p99).toFixed(2)}×, req/s ${(row.mlforge.requestsPerSecond / row.bare.requestsPerSecond).toFixed(2)}× (load average ${row.loadAverage.map((value) => value.toFixed(1)).join("–")})\n`,
+            `p99 ${(row.mlforge.latency.p99 / row.bare.latency.p99).toFixed(2)}×, req/s ${(row.mlforge.requestsPerSecond / row.bare.requestsPerSecond).toFixed(2)}×; failed ${row.mlforge.failures} / ${row.bare.failures} (load average ${row.loadAverage.map((value) => value.toFixed(1)).join("–")})\n`,
         );
       }
     }
@@ -321,15 +321,16 @@ const serverTables =
         `\`POST /features/online\` of @mlforge/server (\`createFeatureServer\` over a RedisOnlineStore, defaults: no token, no logger, metrics on) against a bare Fastify route that sends the same HMGETs of the same hashes in one tick and returns the stored strings, ` +
           `for the 5 features × 10 columns of the online reads (${readEntities.toLocaleString("en-US")} entities stored); each server in its own process, autocannon in a third, one redis-server, all on 127.0.0.1 and the same ${machine.cores} cores. ` +
           `${serverRounds} run${serverRounds === 1 ? "" : "s"} per side and row of ${serverSeconds} s or ${serverRequests.toLocaleString("en-US")} responses (whichever first), alternating the sides, after a warm-up of each; ` +
-          "latencies in ms over every response of the runs; requests/s over the runs; server CPU is the server process's user + system time per response; load average is the 1-minute figure when each run started (lowest–highest).",
+          "latencies in ms over every response of the runs (a request autocannon timed out after 10 s counts as 10 s); requests/s are 200s over the runs; server CPU is the server process's user + system time per 200; " +
+          "failed counts requests that got no 200 (timed out, connection errors, other statuses); load average is the 1-minute figure when each run started (lowest–highest).",
         "",
-        "| entities per request | connections | mlforge p50 | bare p50 | mlforge p99 | bare p99 | p99 ratio | mlforge req/s | bare req/s | req/s ratio | server CPU per request, mlforge / bare | load average |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| entities per request | connections | mlforge p50 | bare p50 | mlforge p99 | bare p99 | p99 ratio | mlforge req/s | bare req/s | req/s ratio | server CPU per request, mlforge / bare | failed, mlforge / bare | load average |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ...servers.map(
           (row) =>
             `| ${row.batch} | ${row.connections} | ${ms(row.mlforge.latency.p50)} | ${ms(row.bare.latency.p50)} | ${ms(row.mlforge.latency.p99)} | ${ms(row.bare.latency.p99)} | ${ratio(row.mlforge.latency.p99, row.bare.latency.p99)} | ` +
             `${Math.round(row.mlforge.requestsPerSecond).toLocaleString("en-US")} | ${Math.round(row.bare.requestsPerSecond).toLocaleString("en-US")} | ${ratio(row.mlforge.requestsPerSecond, row.bare.requestsPerSecond)} | ` +
-            `${row.mlforge.cpuMicrosecondsPerRequest.toFixed(0)} µs / ${row.bare.cpuMicrosecondsPerRequest.toFixed(0)} µs | ${row.loadAverage.map((value) => value.toFixed(1)).join("–")} |`,
+            `${row.mlforge.cpuMicrosecondsPerRequest.toFixed(0)} µs / ${row.bare.cpuMicrosecondsPerRequest.toFixed(0)} µs | ${row.mlforge.failures} / ${row.bare.failures} | ${row.loadAverage.map((value) => value.toFixed(1)).join("–")} |`,
         ),
         "",
         "Goal: p99 within 1.3× of the bare route, requests/s at least 0.8× of it. For scale only: Feast's published Go feature server figure is p99 4.32 ms at 1 entity × 50 features " +
