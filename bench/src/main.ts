@@ -340,7 +340,9 @@ const serverTables =
 const table = [
   `# mlforge benchmark (${values.quick ? "quick" : narrowed ? `${name}: ${process.argv.slice(2).join(" ")}` : name})`,
   "",
-  `${stamp}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GiB, Node ${machine.node}; load average at the end ${load}; median of ${runs} alternating runs, each in a fresh process; peak memory is the largest maxRSS.`,
+  `${stamp}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GiB, Node ${machine.node}; load average at the end ${load}` +
+    // The server case describes its own runs in its section.
+    (results.length + reads.length + syncs.length === 0 ? "." : `; median of ${runs} alternating runs, each in a fresh process; peak memory is the largest maxRSS.`),
   "",
   ...(results.length === 0 ? [] : [
   "| comparison | transactions | mlforge | baselines (fastest first) | ratio to fastest | mlforge peak | fastest baseline peak | peak difference |",
