@@ -10,6 +10,7 @@ import { S3Store } from "@mlforge/store-s3";
 import { S3RVER_CREDENTIALS } from "@mlforge/s3-test-server";
 import { rawSql, rollingCases } from "./rolling-cases";
 import { onlineCases, type OnlineCaseOptions } from "./online";
+import { serverCases } from "./server-load";
 
 /** Options every case receives from the runner. */
 export interface CaseOptions {
@@ -162,7 +163,7 @@ export const cases = {
 } satisfies Record<string, (options: CaseOptions) => Promise<void>>;
 
 /** Every case, offline and online: a case may resolve with figures of its own (the read cases' latencies), which `measure` prints. */
-export const allCases: Record<string, (options: never) => Promise<unknown>> = { ...cases, ...onlineCases };
+export const allCases: Record<string, (options: never) => Promise<unknown>> = { ...cases, ...onlineCases, ...serverCases };
 export type { OnlineCaseOptions };
 
 /** Builds the example's features from `data` into a LocalStore at `store` (setup; run through `measure` so each size gets a fresh process). */

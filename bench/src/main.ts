@@ -1,8 +1,10 @@
-// pnpm bench [--quick] [--sizes 1000000,10000000] [--entities 100000,1000000] [--runs 5] [--only build,s3,training,rolling,checks,online-read,online-sync]
-//            [--sync-entities 1000000,10000000] [--calls 20000]
-// Measures mlforge against raw baselines (DuckDB; node-redis and lmdb for the online cases) in the
-// same run, alternating the two, each run in a fresh process; reports medians, ratios and peak
-// memory (online reads: p50 and p99 latency) to bench/results/.
+// pnpm bench [--quick] [--sizes 1000000,10000000] [--entities 100000,1000000] [--runs 5] [--only build,s3,training,rolling,checks,online-read,online-sync,server]
+//            [--sync-entities 1000000,10000000] [--calls 20000] [--server-seconds 10] [--server-batches 1,100] [--server-connections 1,10,50]
+//            [--server-cpu-prof <directory>]
+// Measures mlforge against raw baselines (DuckDB; node-redis and lmdb for the online cases; a bare
+// Fastify route for the feature server) in the same run, alternating the two, each run in a fresh
+// process; reports medians, ratios and peak memory (online reads and the server: latencies and
+// requests/s) to bench/results/.
 import { execFile } from "node:child_process";
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -15,6 +17,7 @@ import { startS3Server } from "@mlforge/s3-test-server";
 import { createClient } from "redis";
 import { clean, writeEntities } from "./cases";
 import { writeOnlineValues, type ReadResult } from "./online";
+import type { ServerLoadResult } from "./server-load";
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,13 +32,19 @@ const { values } = parseArgs({
     only: { type: "string" },
     "sync-entities": { type: "string" },
     calls: { type: "string" },
+    "server-seconds": { type: "string" },
+    "server-cpu-prof": { type: "string" },
+    "server-batches": { type: "string" },
+    "server-connections": { type: "string" },
   },
 });
 const sizes = (values.sizes ?? (values.quick ? "200000,1000000" : "1000000,10000000,30000000")).split(",").map(Number);
 const runs = Number(values.runs ?? 3);
 const only = values.only?.split(",");
 // A run with the default settings is "full"; one narrowed by flags is kept apart as "custom".
-const narrowed = [values.sizes, values.runs, values.entities, values.only, values["sync-entities"], values.calls].some((value) => value !== undefined);
+const narrowed = [values.sizes, values.runs, values.entities, values.only, values["sync-entities"], values.calls, values["server-seconds"], values["server-cpu-prof"], values["server-batches"], values["server-connections"]].some(
+  (value) => value !== undefined,
+);
 const entityCounts = (values.entities ?? (values.quick ? "100000" : "100000,1000000,5000000")).split(",").map(Number);
 /** Entities synced into Redis per sync comparison. */
 const syncCounts = (values["sync-entities"] ?? (values.quick ? "50000" : "1000000,10000000")).split(",").map(Number);
@@ -45,6 +54,13 @@ const readCalls = Number(values.calls ?? (values.quick ? 2_000 : 20_000));
 const readEntities = values.quick ? 10_000 : 100_000;
 /** Warm-up calls per side before the measured ones: a tenth of them, at least 1,000 (500 in --quick, which CI runs). */
 const readWarmup = values.quick ? 500 : Math.max(1_000, Math.ceil(readCalls / 10));
+/** Seconds per measured autocannon run of the server case (each also stops after `serverRequests` responses). */
+const serverSeconds = Number(values["server-seconds"] ?? (values.quick ? 1 : 10));
+const serverRequests = values.quick ? 200 : 500_000;
+/** Measured runs per side of each server row, alternating the sides. */
+const serverRounds = Number(values.runs ?? (values.quick ? 1 : 3));
+const serverConnections = (values["server-connections"] ?? "1,10,50").split(",").map(Number);
+const serverBatches = (values["server-batches"] ?? "1,100").split(",").map(Number);
 const selected = (kind: string) => only === undefined || only.some((prefix) => kind.startsWith(prefix));
 const offlineSelected = ["build", "s3", "training"].some(selected);
 
@@ -55,6 +71,8 @@ interface Measurement {
   peakRssMb: number;
   /** Figures of the online read cases. */
   reads?: ReadResult[];
+  /** Figures of the server load case. */
+  servers?: ServerLoadResult[];
 }
 
 /** A comparison: mlforge's case against its baseline(s), at one size. */
@@ -155,7 +173,8 @@ interface SyncRow {
 }
 const reads: ReadResult[] = [];
 const syncs: SyncRow[] = [];
-if (selected("online-read") || selected("online-sync")) {
+const servers: ServerLoadResult[] = [];
+if (selected("online-read") || selected("online-sync") || selected("server")) {
   const redis = await startRedis();
   const admin = createClient({ url: redis.url });
   await admin.connect();
@@ -210,6 +229,38 @@ if (selected("online-read") || selected("online-sync")) {
         );
       }
     }
+    if (selected("server")) {
+      // The five read features of the online reads, served over HTTP: 1 and 100 entities x 50 columns.
+      const data = path.join(benchRoot, "data", `online-values-${readEntities}.parquet`);
+      await writeOnlineValues(readEntities, data);
+      const store = path.join(benchRoot, "data", `online-read-store-${readEntities}`);
+      await measure("online-prepare-read", { values: data, store });
+      await admin.flushAll();
+      if (values["server-cpu-prof"] !== undefined) await mkdir(path.resolve(values["server-cpu-prof"]), { recursive: true });
+      const measured = await measure("server-load", {
+        redisUrl: redis.url,
+        values: data,
+        store,
+        entities: readEntities,
+        batches: serverBatches,
+        connections: serverConnections,
+        rounds: serverRounds,
+        seconds: serverSeconds,
+        maxRequests: serverRequests,
+        warmupSeconds: values.quick ? 0.5 : 2,
+        warmupRequests: values.quick ? 100 : 20_000,
+        ...(values["server-cpu-prof"] === undefined ? {} : { cpuProfileDirectory: path.resolve(values["server-cpu-prof"]) }),
+      });
+      await admin.flushAll();
+      for (const row of measured.servers!) {
+        servers.push(row);
+        process.stderr.write(
+          `server, ${row.batch} entities x 50 columns, ${row.connections} connections: mlforge p50 ${row.mlforge.latency.p50.toFixed(3)} / p99 ${row.mlforge.latency.p99.toFixed(3)} ms, ${row.mlforge.requestsPerSecond.toFixed(0)} req/s; ` +
+            `bare p50 ${row.bare.latency.p50.toFixed(3)} / p99 ${row.bare.latency.p99.toFixed(3)} ms, ${row.bare.requestsPerSecond.toFixed(0)} req/s → ` +
+            `p99 ${(row.mlforge.latency.p99 / row.bare.latency.p99).toFixed(2)}×, req/s ${(row.mlforge.requestsPerSecond / row.bare.requestsPerSecond).toFixed(2)}×; failed ${row.mlforge.failures} / ${row.bare.failures} (load average ${row.loadAverage.map((value) => value.toFixed(1)).join("–")})\n`,
+        );
+      }
+    }
   } finally {
     await admin.close();
     await redis.stop();
@@ -220,7 +271,9 @@ const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? "unknown"
 const stamp = new Date().toISOString();
 // `--only online` (not quick) is a run of the online part alone: results/online.*, the flags in its title.
 const onlineOnly = !values.quick && only !== undefined && only.length === 1 && only[0] === "online";
-const name = values.quick ? "quick" : onlineOnly ? "online" : narrowed ? "custom" : "full";
+// `--only server` (not quick) is a run of the server case alone: results/server.*.
+const serverOnly = !values.quick && only !== undefined && only.length === 1 && only[0] === "server" && [values.runs, values["server-seconds"], values["server-cpu-prof"], values["server-batches"], values["server-connections"]].every((value) => value === undefined);
+const name = values.quick ? "quick" : onlineOnly ? "online" : serverOnly ? "server" : narrowed ? "custom" : "full";
 const load = os.loadavg().map((value) => value.toFixed(1)).join(", ");
 const ms = (value: number) => (value < 10 ? value.toFixed(3) : value.toFixed(1));
 const onlineTables = [
@@ -258,10 +311,38 @@ const onlineTables = [
         "",
       ]),
 ];
+const ratio = (ours: number, theirs: number) => `${(ours / theirs).toFixed(2)}×`;
+const serverTables =
+  servers.length === 0
+    ? []
+    : [
+        "## Feature server under load",
+        "",
+        `\`POST /features/online\` of @mlforge/server (\`createFeatureServer\` over a RedisOnlineStore, defaults: no token, no logger, metrics on) against a bare Fastify route that sends the same HMGETs of the same hashes in one tick and returns the stored strings, ` +
+          `for the 5 features × 10 columns of the online reads (${readEntities.toLocaleString("en-US")} entities stored); each server in its own process, autocannon in a third, one redis-server, all on 127.0.0.1 and the same ${machine.cores} cores. ` +
+          `${serverRounds} run${serverRounds === 1 ? "" : "s"} per side and row of ${serverSeconds} s or ${serverRequests.toLocaleString("en-US")} responses (whichever first), alternating the sides, after a warm-up of each; ` +
+          "latencies in ms over every response of the runs (a request autocannon timed out after 10 s counts as 10 s); requests/s are 200s over the runs; server CPU is the server process's user + system time per 200; " +
+          "failed counts requests that got no 200 (timed out, connection errors, other statuses); load average is the 1-minute figure when each run started (lowest–highest).",
+        "",
+        "| entities per request | connections | mlforge p50 | bare p50 | mlforge p99 | bare p99 | p99 ratio | mlforge req/s | bare req/s | req/s ratio | server CPU per request, mlforge / bare | failed, mlforge / bare | load average |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ...servers.map(
+          (row) =>
+            `| ${row.batch} | ${row.connections} | ${ms(row.mlforge.latency.p50)} | ${ms(row.bare.latency.p50)} | ${ms(row.mlforge.latency.p99)} | ${ms(row.bare.latency.p99)} | ${ratio(row.mlforge.latency.p99, row.bare.latency.p99)} | ` +
+            `${Math.round(row.mlforge.requestsPerSecond).toLocaleString("en-US")} | ${Math.round(row.bare.requestsPerSecond).toLocaleString("en-US")} | ${ratio(row.mlforge.requestsPerSecond, row.bare.requestsPerSecond)} | ` +
+            `${row.mlforge.cpuMicrosecondsPerRequest.toFixed(0)} µs / ${row.bare.cpuMicrosecondsPerRequest.toFixed(0)} µs | ${row.mlforge.failures} / ${row.bare.failures} | ${row.loadAverage.map((value) => value.toFixed(1)).join("–")} |`,
+        ),
+        "",
+        "Goal: p99 within 1.3× of the bare route, requests/s at least 0.8× of it. For scale only: Feast's published Go feature server figure is p99 4.32 ms at 1 entity × 50 features " +
+          "(Feast's \"Go feature server benchmarks\", July 2022: a 16-vCPU c5.4xlarge with Redis beside it in Docker); the machines, load generators and data differ, so that is a magnitude, not a ratio.",
+        "",
+      ];
 const table = [
   `# mlforge benchmark (${values.quick ? "quick" : narrowed ? `${name}: ${process.argv.slice(2).join(" ")}` : name})`,
   "",
-  `${stamp}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GiB, Node ${machine.node}; load average at the end ${load}; median of ${runs} alternating runs, each in a fresh process; peak memory is the largest maxRSS.`,
+  `${stamp}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GiB, Node ${machine.node}; load average at the end ${load}` +
+    // The server case describes its own runs in its section.
+    (results.length + reads.length + syncs.length === 0 ? "." : `; median of ${runs} alternating runs, each in a fresh process; peak memory is the largest maxRSS.`),
   "",
   ...(results.length === 0 ? [] : [
   "| comparison | transactions | mlforge | baselines (fastest first) | ratio to fastest | mlforge peak | fastest baseline peak | peak difference |",
@@ -274,8 +355,16 @@ const table = [
   }),
   ""]),
   ...onlineTables,
+  ...serverTables,
 ].join("\n");
 await mkdir(path.join(benchRoot, "results"), { recursive: true });
 await writeFile(path.join(benchRoot, "results", `${name}.md`), table);
-await writeFile(path.join(benchRoot, "results", `${name}.json`), `${JSON.stringify({ stamp, machine, loadAverage: os.loadavg(), runs, results, online: { readCalls, readEntities, reads, syncs } }, null, 2)}\n`);
+const serverJson = { readEntities, rounds: serverRounds, seconds: serverSeconds, maxRequests: serverRequests, rows: servers };
+await writeFile(path.join(benchRoot, "results", `${name}.json`), `${JSON.stringify({ stamp, machine, loadAverage: os.loadavg(), runs, results, online: { readCalls, readEntities, reads, syncs }, server: serverJson }, null, 2)}\n`);
+if (name === "full" && servers.length > 0) {
+  // The server figures also stand alone, as `--only server` writes them.
+  const header = `# mlforge benchmark (server, from a full run)\n\n${stamp}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GiB, Node ${machine.node}; load average at the end ${load}.\n\n`;
+  await writeFile(path.join(benchRoot, "results", "server.md"), header + serverTables.join("\n"));
+  await writeFile(path.join(benchRoot, "results", "server.json"), `${JSON.stringify({ stamp, machine, loadAverage: os.loadavg(), server: serverJson }, null, 2)}\n`);
+}
 process.stdout.write(table);

@@ -29,9 +29,9 @@ export interface OnlineCaseOptions {
 }
 
 /** Prefix of every Redis key RedisOnlineStore writes (its default), used by the raw side for the same layout. */
-const PREFIX = "mlforge";
+export const PREFIX = "mlforge";
 /** Namespace of the pointer entries (core's `POINTER_NAMESPACE`). */
-const POINTERS = "mlforge.pointers";
+export const POINTERS = "mlforge.pointers";
 /** LMDB key separator of LocalOnlineStore: `<namespace>\0<key>`. */
 const SEPARATOR = "\u0000";
 /** Fields per HSET, and HSETs in flight at once, on the raw side: RedisOnlineStore's own settings. */
@@ -44,7 +44,7 @@ const BATCH_ROWS = 2048;
 export const SYNC_FEATURE = "online_values";
 /** The read features: five features of the same entities, 10 columns each under their own names (50 columns). */
 export const READ_FEATURES = [0, 1, 2, 3, 4].map((index) => `online_read_${index}`);
-const VALUE_COLUMNS = Array.from({ length: 10 }, (_, index) => `v${index}`);
+export const VALUE_COLUMNS = Array.from({ length: 10 }, (_, index) => `v${index}`);
 
 export const userId = (index: number) => `user_${String(index).padStart(9, "0")}`;
 
@@ -69,7 +69,8 @@ export async function writeOnlineValues(count: number, file: string): Promise<vo
   }
 }
 
-function onlineFeatures(values: string): Feature[] {
+/** The sync feature and the five read features, all reading `values`. */
+export function onlineFeatures(values: string): Feature[] {
   const sync = feature({ name: SYNC_FEATURE, keys: ["user_id"], source: values }, (source) => `SELECT * FROM ${source}`);
   const reads = READ_FEATURES.map((name, index) =>
     feature({ name, keys: ["user_id"], source: values }, (source) => `SELECT user_id, ${VALUE_COLUMNS.map((column) => `${column} AS r${index}_${column}`).join(", ")} FROM ${source}`),
@@ -138,7 +139,7 @@ async function syncRaw(options: OnlineCaseOptions): Promise<void> {
 }
 
 /** A deterministic pseudo-random sequence (LCG), so that both sides of a read ask for the same entities. */
-function* randomIndexes(limit: number, seed: number): Generator<number> {
+export function* randomIndexes(limit: number, seed: number): Generator<number> {
   let state = seed >>> 0;
   for (;;) {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;

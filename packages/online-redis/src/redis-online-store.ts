@@ -211,7 +211,10 @@ export class RedisOnlineStore implements OnlineStore {
       url: this.url,
       // Commands sent while disconnected fail at once instead of piling up until the server is back.
       disableOfflineQueue: true,
-      commandOptions: { timeout: this.timeout },
+      // No command timeout (node-redis 6 arms one of 5 s by default): it covers only the wait
+      // before a command is written, not the reply, and costs an AbortSignal timer per command
+      // that fires later even when the reply came; `withinTimeout` bounds each call instead.
+      commandOptions: { timeout: 0 },
       socket: {
         connectTimeout: this.timeout,
         reconnectStrategy: (retries, cause) => {
@@ -260,8 +263,29 @@ export class RedisOnlineStore implements OnlineStore {
 
   private async commands(action: string): Promise<Commands> {
     const client = await this.connection(action);
-    // Bounds every reply's wait, also on a caller's client created without a command timeout.
+    if (this.ownsClient) return client as unknown as Commands;
+    // A caller's client may queue commands while disconnected: the command timeout takes them out
+    // of its queue after `timeout` (the reply's wait is bounded by `withinTimeout`).
     return client.withCommandOptions({ timeout: this.timeout }) as unknown as Commands;
+  }
+
+  /**
+   * `work`, or a rejection with a `TimeoutError` once `timeout` has passed without its replies:
+   * a server that accepts commands but does not answer (busy, paused, a network that drops
+   * packets) cannot hold a call longer. One timer per call, whatever the number of commands.
+   */
+  private async withinTimeout<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`no reply within ${this.timeout} ms`), { name: "TimeoutError" })), this.timeout);
+    });
+    // Replies that arrive after the timeout (or fail then) are dropped, not left unhandled.
+    work.catch(() => undefined);
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** A client per master: one for a single server, every shard's primary on a cluster. */
@@ -282,7 +306,7 @@ export class RedisOnlineStore implements OnlineStore {
   async check(): Promise<void> {
     const masters = await this.masters("answer PING");
     try {
-      await Promise.all(masters.map((master) => master.withCommandOptions({ timeout: this.timeout }).ping()));
+      await this.withinTimeout(Promise.all(masters.map((master) => master.withCommandOptions({ timeout: this.timeout }).ping())));
     } catch (error) {
       throw this.accessError("answer PING", error);
     }
@@ -301,7 +325,7 @@ export class RedisOnlineStore implements OnlineStore {
         }
         return chunks;
       });
-      const replies = await Promise.all(pending.map((chunks) => Promise.all(chunks)));
+      const replies = await this.withinTimeout(Promise.all(pending.map((chunks) => Promise.all(chunks))));
       return replies.map((chunks) => chunks.flat().map((value) => value ?? undefined));
     } catch (error) {
       throw this.accessError("read", error);
@@ -316,9 +340,9 @@ export class RedisOnlineStore implements OnlineStore {
       const wave: Array<Promise<number>> = [];
       for (let start = 0; start < entries.length; start += FIELDS_PER_COMMAND) {
         wave.push(commands.hSet(key, entries.slice(start, start + FIELDS_PER_COMMAND) as Array<[string, string]>));
-        if (wave.length === COMMANDS_IN_FLIGHT) await Promise.all(wave.splice(0));
+        if (wave.length === COMMANDS_IN_FLIGHT) await this.withinTimeout(Promise.all(wave.splice(0)));
       }
-      await Promise.all(wave);
+      await this.withinTimeout(Promise.all(wave));
     } catch (error) {
       throw this.accessError(`write namespace '${namespace}'`, error);
     }
@@ -329,7 +353,7 @@ export class RedisOnlineStore implements OnlineStore {
     const commands = await this.commands(`delete namespace '${namespace}'`);
     try {
       // UNLINK frees a large hash in the background instead of blocking Redis.
-      await commands.unlink(key);
+      await this.withinTimeout(commands.unlink(key));
     } catch (error) {
       throw this.accessError(`delete namespace '${namespace}'`, error);
     }
@@ -361,7 +385,7 @@ export class RedisOnlineStore implements OnlineStore {
     const key = this.hashKey(namespace);
     const commands = await this.commands(`count namespace '${namespace}'`);
     try {
-      return await commands.hLen(key);
+      return await this.withinTimeout(commands.hLen(key));
     } catch (error) {
       throw this.accessError(`count namespace '${namespace}'`, error);
     }

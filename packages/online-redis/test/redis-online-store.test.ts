@@ -133,6 +133,30 @@ describe("RedisOnlineStore specifics", () => {
     await store.close();
   });
 
+  test("a server that takes commands but does not answer (CLIENT PAUSE): reads, writes and counts reject within the timeout, then work again", async () => {
+    const store = new RedisOnlineStore({ url: server.url, prefix: freshPrefix(), timeout: 500 });
+    const admin = createClient({ url: server.url });
+    await admin.connect();
+    try {
+      await store.put("n", [["k", "v"]]);
+      // Redis holds every other client's commands, unanswered, for 3 s.
+      await admin.sendCommand(["CLIENT", "PAUSE", "3000", "ALL"]);
+      for (const call of [() => store.get([{ namespace: "n", keys: ["k"] }]), () => store.put("n", [["k", "w"]]), () => store.count("n")]) {
+        const { error, ms } = await rejection(call());
+        expect(error).toBeInstanceOf(StoreAccessError);
+        expect(error.message).toMatch(/^RedisOnlineStore at redis:\/\/127\.0\.0\.1:\d+\/0 did not answer within 500 ms while trying to (read|write namespace 'n'|count namespace 'n')\. /);
+        expect(ms).toBeGreaterThanOrEqual(450);
+        expect(ms).toBeLessThan(1500);
+      }
+      await admin.sendCommand(["CLIENT", "UNPAUSE"]);
+      // The write sent during the pause was applied once Redis answered again.
+      expect(await eventually(async () => store.get([{ namespace: "n", keys: ["k"] }]), 2000)).toEqual([["w"]]);
+    } finally {
+      await admin.close();
+      await store.close();
+    }
+  });
+
   test("a password is never shown: not in description, message, String(error), causes or util.inspect; a wrong one is 'credentials were refused'", async () => {
     const password = "s3cret-Pa55:word";
     const guarded = await startRedis({ password });

@@ -1,5 +1,6 @@
 // JSON schemas of every route: requests are validated against them (no coercion), responses are
-// serialised by them, and @fastify/swagger makes the OpenAPI document from them.
+// serialised by them (but the rows of POST /features/online: see feature-server.ts), and
+// @fastify/swagger makes the OpenAPI document from them.
 
 const errorBody = {
   type: "object",
@@ -200,6 +201,8 @@ export const healthSchema = {
   summary: "Liveness",
   description: "200 while the process serves requests; needs no token.",
   tags: ["operations"],
+  // Open even when the server has a token (the document's default security does not apply).
+  security: [],
   response: { 200: { type: "object", properties: { status: { type: "string" } }, required: ["status"] } },
 } as const;
 

@@ -96,3 +96,29 @@ test("asks for the token once, then searches, filters by tag and shows a feature
   process.stdout.write(`catalog screenshots: ${screenshots}\n`);
   await page.close();
 });
+
+test("/docs needs the token: a browser without it gets 401, one that sends the header gets the page listing every route", async () => {
+  const refused = await browser.newPage();
+  const response = await refused.goto(`${base}/docs`);
+  expect(response?.status()).toBe(401);
+  expect(await refused.locator("body").textContent()).toContain("UnauthorizedError");
+  await refused.close();
+
+  // A browser, proxy or extension that adds the header, as playwright's extraHTTPHeaders does.
+  const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${token}` }, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const outside: string[] = [];
+  const statuses: number[] = [];
+  page.on("request", (request) => {
+    if (!request.url().startsWith(base)) outside.push(request.url());
+  });
+  page.on("response", (answer) => statuses.push(answer.status()));
+  expect((await page.goto(`${base}/docs`))?.status()).toBe(200);
+  await page.waitForSelector(".opblock-summary-path");
+  const paths = await page.locator(".opblock-summary-path").evaluateAll((items) => items.map((item) => item.getAttribute("data-path")));
+  expect([...paths].sort()).toEqual(["/features", "/features/online", "/features/{name}", "/features/{name}/stats", "/health", "/metrics", "/ready"]);
+  expect(statuses.filter((status) => status >= 400)).toEqual([]);
+  expect(outside).toEqual([]);
+  await page.screenshot({ path: path.join(screenshots, "docs-with-token.png"), fullPage: false });
+  await context.close();
+});

@@ -50,13 +50,29 @@ interface CachedPointer {
   fetchedAt: number;
 }
 
+/**
+ * How one build of a feature is read for one column selection: the same for every read until the
+ * feature is synced again or other columns are selected, so it is kept rather than worked out per call.
+ */
+interface FeatureLayout {
+  namespace: string;
+  /** The selected columns, joined ("*" for all): with `namespace`, what the layout is valid for. */
+  columnsKey: string;
+  encoder: KeyEncoder;
+  /** Output column name, its position in the encoded values, and whether it needs `defineProperty` (see `setColumn`). */
+  outputs: Array<[name: string, position: number, define: boolean]>;
+  timestampIndex: number;
+  /** The message for a selected column the build does not have, thrown after the keys are checked (bad keys are reported first). */
+  unknownColumn: string | undefined;
+}
+
 /** How one feature is read: its namespace, entity keys and the value positions of its output columns. */
 interface FeaturePlan {
   selection: ReadSelection;
   pointer: OnlinePointer;
   keys: string[];
-  /** Output column name and its position in the encoded values. */
-  outputs: Array<[string, number]>;
+  /** Output column name, its position in the encoded values, and whether it needs `defineProperty`. */
+  outputs: Array<[name: string, position: number, define: boolean]>;
   timestampIndex: number;
 }
 
@@ -66,6 +82,8 @@ interface FeaturePlan {
  */
 export class OnlineServing {
   private readonly pointers = new Map<string, CachedPointer>();
+  /** Per feature, the layout of the last build and column selection read. */
+  private readonly layouts = new Map<string, FeatureLayout>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
@@ -225,15 +243,10 @@ export class OnlineServing {
     return selections.map((selection) => {
       const { feature } = selection;
       const pointer = this.pointers.get(feature.name)!.pointer;
-      const encoder = new KeyEncoder(feature.name, pointer.keys);
-      const keys = entities.map((entity, index) => encoder.encodeEntity(entity, index));
-      const valueNames = pointer.columns.map((item) => item.name);
-      const wanted = (selection.columns ?? valueNames).filter((name) => !pointer.keys.some((key) => key.name === name));
-      const outputs: Array<[string, number]> = wanted.map((name) => {
-        const position = valueNames.indexOf(name);
-        if (position === -1) {
-          throw new FeatureDefinitionError(`Feature '${feature.name}' has no column '${name}'. Its columns: ${[...pointer.keys.map((key) => key.name), ...valueNames].join(", ")}.`);
-        }
+      const layout = this.layout(selection, pointer);
+      const keys = entities.map((entity, index) => layout.encoder.encodeEntity(entity, index));
+      if (layout.unknownColumn !== undefined) throw new FeatureDefinitionError(layout.unknownColumn);
+      for (const [name] of layout.outputs) {
         const owner = owners.get(name);
         if (keyColumns.has(name) || (owner !== undefined && owner !== feature.name)) {
           throw new FeatureDefinitionError(
@@ -242,11 +255,30 @@ export class OnlineServing {
           );
         }
         owners.set(name, feature.name);
-        return [name, position];
-      });
-      const timestampIndex = pointer.timestamp === undefined ? -1 : valueNames.indexOf(pointer.timestamp);
-      return { selection, pointer, keys, outputs, timestampIndex };
+      }
+      return { selection, pointer, keys, outputs: layout.outputs, timestampIndex: layout.timestampIndex };
     });
+  }
+
+  /** The layout of `selection` over the build `pointer` names, kept until either changes; throws `FeatureDefinitionError` for a key column online serving cannot key by. */
+  private layout(selection: ReadSelection, pointer: OnlinePointer): FeatureLayout {
+    const { feature } = selection;
+    const columnsKey = selection.columns === undefined ? "*" : selection.columns.join("\u0000");
+    const kept = this.layouts.get(feature.name);
+    if (kept !== undefined && kept.namespace === pointer.namespace && kept.columnsKey === columnsKey) return kept;
+    const encoder = new KeyEncoder(feature.name, pointer.keys);
+    const valueNames = pointer.columns.map((item) => item.name);
+    const wanted = (selection.columns ?? valueNames).filter((name) => !pointer.keys.some((key) => key.name === name));
+    const unknown = wanted.find((name) => !valueNames.includes(name));
+    const unknownColumn =
+      unknown === undefined
+        ? undefined
+        : `Feature '${feature.name}' has no column '${unknown}'. Its columns: ${[...pointer.keys.map((key) => key.name), ...valueNames].join(", ")}.`;
+    const outputs = wanted.map((name): [string, number, boolean] => [name, valueNames.indexOf(name), name in Object.prototype]);
+    const timestampIndex = pointer.timestamp === undefined ? -1 : valueNames.indexOf(pointer.timestamp);
+    const layout = { namespace: pointer.namespace, columnsKey, encoder, outputs, timestampIndex, unknownColumn };
+    this.layouts.set(feature.name, layout);
+    return layout;
   }
 
   private assemble(
@@ -266,7 +298,11 @@ export class OnlineServing {
           const time = decoded[plan.timestampIndex];
           if (time instanceof Date && now - time.getTime() > ttl) decoded = undefined;
         }
-        for (const [name, position] of plan.outputs) setColumn(output, name, decoded === undefined ? null : (decoded[position] ?? null));
+        for (const [name, position, define] of plan.outputs) {
+          const value = decoded === undefined ? null : (decoded[position] ?? null);
+          if (define) Object.defineProperty(output, name, { value, enumerable: true, writable: true, configurable: true });
+          else output[name] = value;
+        }
       }
       return output;
     });
