@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { GetObjectCommand, HeadBucketCommand } from "@aws-sdk/client-s3";
 import { BuildError, Definitions, StoreAccessError } from "@mlforge/core";
 import { dataKey, listFeatureNames } from "@mlforge/core/store-kit";
 import { S3Store } from "@mlforge/store-s3";
-import { IamGateway, type IamPolicy } from "./support/iam-gateway";
+import type { IamPolicy } from "./support/iam-gateway";
+import { useIamFixture } from "./support/iam-fixture";
 import { FULL, READ_ONLY, WRITE_ONLY } from "./support/policies";
-import { duckdb, literal, userTotalSpend, writeTransactions } from "./support/fixtures";
-import { plainClient, removeStagedFiles, S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server";
+import { duckdb, literal, userTotalSpend } from "./support/fixtures";
+import { plainClient } from "./support/s3-server";
 
 // The bucket of storage-backends.md, so that its policies apply word for word.
 const BUCKET = "mlforge-features";
@@ -50,60 +50,36 @@ const PREFIX_WORKING: IamPolicy = {
   ],
 };
 
-let s3: TestS3Server;
-let gateway: IamGateway;
-let transactions: string;
-
-beforeAll(async () => {
-  s3 = await startS3Server([BUCKET]);
-  gateway = await IamGateway.start({ target: s3.endpoint, credentials: S3RVER_CREDENTIALS });
-  transactions = await writeTransactions(s3.directory);
-});
+const fixture = useIamFixture(BUCKET);
+const { store } = fixture;
 
 beforeEach(() => {
-  gateway.policy = undefined;
-  gateway.clear();
+  fixture.gateway.policy = undefined;
+  fixture.gateway.clear();
 });
-
-afterAll(async () => {
-  await gateway?.close();
-  await s3?.close();
-  await removeStagedFiles();
-});
-
-/** A fresh store (its own cache, so every read really downloads) through the gateway. */
-function store(prefix = `team-${randomUUID()}/features`): S3Store {
-  return new S3Store({
-    bucket: BUCKET,
-    prefix,
-    endpoint: gateway.endpoint,
-    credentials: S3RVER_CREDENTIALS,
-    cacheDirectory: path.join(s3.directory, `cache-${randomUUID()}`),
-  });
-}
 
 function definitions(offlineStore: S3Store): Definitions {
-  return new Definitions({ name: "iam", features: [userTotalSpend(transactions)], offlineStore });
+  return new Definitions({ name: "iam", features: [userTotalSpend(fixture.transactions)], offlineStore });
 }
 
 /** Builds `user_total_spend` into a store under `prefix` with the full policy, then forgets the requests. */
 async function built(prefix?: string): Promise<string> {
   const made = store(prefix);
-  gateway.policy = FULL;
+  fixture.gateway.policy = FULL;
   await definitions(made).build();
-  gateway.clear();
+  fixture.gateway.clear();
   return made.prefix;
 }
 
 /** The text of an object, read with a plain client (no policy). */
 async function objectText(key: string): Promise<string | undefined> {
-  const response = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  const response = await fixture.s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
   return response.Body?.transformToString("utf8");
 }
 
 /** The kept versions' documents under `prefix`, read with a plain client, newest first. */
 async function s3Versions(prefix: string): Promise<Array<{ buildId: string }>> {
-  const keys = (await s3.keys(BUCKET, `${prefix}/_versions/`)).filter((key) => key.endsWith(".json")).reverse();
+  const keys = (await fixture.s3.keys(BUCKET, `${prefix}/_versions/`)).filter((key) => key.endsWith(".json")).reverse();
   return Promise.all(keys.map(async (key) => JSON.parse((await objectText(key))!) as { buildId: string }));
 }
 
@@ -117,29 +93,29 @@ const expectedRows = [
 ];
 
 function expectNoDelete(): void {
-  const actions = gateway.requests.map((request) => request.action);
+  const actions = fixture.gateway.requests.map((request) => request.action);
   expect(actions).not.toContain("s3:DeleteObject");
   expect(actions).not.toContain("s3:AbortMultipartUpload");
 }
 
 test("full policy: build, list, metadata and read work, and use only ListBucket, GetObject and PutObject", async () => {
-  gateway.policy = FULL;
+  fixture.gateway.policy = FULL;
   const made = store();
   const defs = definitions(made);
   await defs.build();
   expect((await defs.metadata("user_total_spend"))?.rows).toBe(2);
   expect(await rowsOf((await made.getFile(dataKey("user_total_spend")))!)).toEqual(expectedRows);
-  expect(gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
+  expect(fixture.gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
   expectNoDelete();
 });
 
 test("write-only policy: a build succeeds with s3:PutObject and s3:ListBucket alone", async () => {
-  gateway.policy = WRITE_ONLY;
+  fixture.gateway.policy = WRITE_ONLY;
   const made = store();
   const result = await definitions(made).build();
   expect(result.built.map((entry) => [entry.name, entry.rows])).toEqual([["user_total_spend", 2]]);
   const buildId = (await s3Versions(made.prefix))[0]?.buildId;
-  expect(await s3.keys(BUCKET, made.prefix)).toEqual([
+  expect(await fixture.s3.keys(BUCKET, made.prefix)).toEqual([
     `${made.prefix}/_metadata/user_total_spend.json`,
     `${made.prefix}/_versions/user_total_spend/${buildId}.json`,
     `${made.prefix}/_versions/user_total_spend/${buildId}.parquet`,
@@ -149,8 +125,8 @@ test("write-only policy: a build succeeds with s3:PutObject and s3:ListBucket al
   // shows there is none, so the build goes on. So does the HEAD asking whether there is current
   // data built without versions, to keep. Copying the kept version to the current key needs
   // s3:GetObject too (its HEAD is denied): the build uploads the data again instead.
-  expect(gateway.allowedActions()).toEqual(["s3:ListBucket", "s3:PutObject"]);
-  expect(gateway.requests.filter((request) => !request.allowed).map((request) => [request.operation, request.resource])).toEqual([
+  expect(fixture.gateway.allowedActions()).toEqual(["s3:ListBucket", "s3:PutObject"]);
+  expect(fixture.gateway.requests.filter((request) => !request.allowed).map((request) => [request.operation, request.resource])).toEqual([
     ["GetObject", `arn:aws:s3:::${BUCKET}/${made.prefix}/_metadata/user_total_spend.json`],
     ["HeadObject", `arn:aws:s3:::${BUCKET}/${made.prefix}/user_total_spend.parquet`],
     ["HeadObject", `arn:aws:s3:::${BUCKET}/${made.prefix}/_versions/user_total_spend/${buildId}.parquet`],
@@ -159,37 +135,37 @@ test("write-only policy: a build succeeds with s3:PutObject and s3:ListBucket al
   // A forced rebuild (no look at the previous build) works too.
   const again = await definitions(made).build({ force: true });
   expect(again.built.map((entry) => entry.name)).toEqual(["user_total_spend"]);
-  expect(gateway.allowedActions()).toEqual(["s3:ListBucket", "s3:PutObject"]);
+  expect(fixture.gateway.allowedActions()).toEqual(["s3:ListBucket", "s3:PutObject"]);
   expectNoDelete();
 });
 
 test("write-only policy: a build that is not forced cannot read the previous metadata, so it rebuilds, and succeeds", async () => {
-  gateway.policy = WRITE_ONLY;
+  fixture.gateway.policy = WRITE_ONLY;
   const made = store();
   await definitions(made).build();
-  gateway.clear();
+  fixture.gateway.clear();
 
   const again = await definitions(made).build();
   expect(again.built.map((entry) => [entry.name, entry.rows])).toEqual([["user_total_spend", 2]]);
   expect(again.skipped).toEqual([]);
   // The metadata now exists, so its denied GET cannot be taken for "never built": core rebuilds.
   const { buildId } = JSON.parse((await objectText(`${made.prefix}/_metadata/user_total_spend.json`))!);
-  expect(gateway.requests.filter((request) => !request.allowed).map((request) => [request.operation, request.resource])).toEqual([
+  expect(fixture.gateway.requests.filter((request) => !request.allowed).map((request) => [request.operation, request.resource])).toEqual([
     ["GetObject", `arn:aws:s3:::${BUCKET}/${made.prefix}/_metadata/user_total_spend.json`],
     ["HeadObject", `arn:aws:s3:::${BUCKET}/${made.prefix}/_versions/user_total_spend/${buildId}.parquet`],
   ]);
-  expect(gateway.allowedActions()).toEqual(["s3:ListBucket", "s3:PutObject"]);
+  expect(fixture.gateway.allowedActions()).toEqual(["s3:ListBucket", "s3:PutObject"]);
   // The kept version's data and document, the current data (uploaded again: no copy without s3:GetObject), the current document.
-  expect(gateway.operations().filter((operation) => operation === "PutObject")).toHaveLength(4);
+  expect(fixture.gateway.operations().filter((operation) => operation === "PutObject")).toHaveLength(4);
   expectNoDelete();
 
-  gateway.policy = READ_ONLY;
+  fixture.gateway.policy = READ_ONLY;
   expect(await rowsOf((await store(made.prefix).getFile(dataKey("user_total_spend")))!)).toEqual(expectedRows);
 });
 
 test("read-only policy: list, metadata and reading the feature succeed with s3:GetObject and s3:ListBucket alone", async () => {
   const prefix = await built();
-  gateway.policy = READ_ONLY;
+  fixture.gateway.policy = READ_ONLY;
   const made = store(prefix);
   const defs = definitions(made);
 
@@ -217,17 +193,17 @@ test("read-only policy: list, metadata and reading the feature succeed with s3:G
     await training.close();
   }
 
-  expect(gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket"]);
-  expect(gateway.requests.every((request) => request.allowed)).toBe(true);
+  expect(fixture.gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket"]);
+  expect(fixture.gateway.requests.every((request) => request.allowed)).toBe(true);
   expectNoDelete();
 });
 
 test("read-only policy: a build fails with a message naming s3:PutObject and the key, and writes nothing", async () => {
   const prefix = await built();
-  const before = await s3.keys(BUCKET);
+  const before = await fixture.s3.keys(BUCKET);
   const dataBefore = await readFile((await store(prefix).getFile(dataKey("user_total_spend")))!);
-  gateway.clear();
-  gateway.policy = READ_ONLY;
+  fixture.gateway.clear();
+  fixture.gateway.policy = READ_ONLY;
   const made = store(prefix);
 
   const error = await definitions(made)
@@ -243,20 +219,20 @@ test("read-only policy: a build fails with a message naming s3:PutObject and the
   expect(failure?.message).toMatch(new RegExp(`^Access denied: these credentials may not perform s3:PutObject on 's3://${BUCKET}/${prefix}/_versions/user_total_spend/[0-9a-f]{32}\\.parquet'`));
   expect((error as Error).message).toContain("s3:PutObject");
 
-  expect(await s3.keys(BUCKET)).toEqual(before);
+  expect(await fixture.s3.keys(BUCKET)).toEqual(before);
   expect(await readFile((await store(prefix).getFile(dataKey("user_total_spend")))!)).toEqual(dataBefore);
   expectNoDelete();
 });
 
 test("working prefix-based policy: a store under prod/ builds and reads; one under dev/ is denied with a clear message", async () => {
-  gateway.policy = PREFIX_WORKING;
+  fixture.gateway.policy = PREFIX_WORKING;
   const production = store(`prod/${randomUUID()}/features`);
   const defs = definitions(production);
   await defs.build();
   expect((await defs.list())[0]?.metadata?.rows).toBe(2);
   expect(await rowsOf((await production.getFile(dataKey("user_total_spend")))!)).toEqual(expectedRows);
-  expect(gateway.requests.every((request) => request.allowed)).toBe(true);
-  expect(gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
+  expect(fixture.gateway.requests.every((request) => request.allowed)).toBe(true);
+  expect(fixture.gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
 
   const development = store(`dev/${randomUUID()}/features`);
   const error = await definitions(development)
@@ -269,12 +245,12 @@ test("working prefix-based policy: a store under prod/ builds and reads; one und
   const message = (error as Error).message;
   expect(message.startsWith(SENTENCE)).toBe(true);
   expect(message).toContain(`s3:ListBucket on prefix '${development.prefix}/' of bucket '${BUCKET}'`);
-  expect(await s3.keys(BUCKET, "dev/")).toEqual([]);
+  expect(await fixture.s3.keys(BUCKET, "dev/")).toEqual([]);
   expectNoDelete();
 });
 
 test("the literal prefix-based policy of storage-backends.md denies every object action (they carry no s3:prefix)", async () => {
-  gateway.policy = PREFIX_LITERAL;
+  fixture.gateway.policy = PREFIX_LITERAL;
   const production = store(`prod/${randomUUID()}/features`);
   // Listing under prod/ is allowed: that request carries s3:prefix.
   await production.check();
@@ -286,14 +262,14 @@ test("the literal prefix-based policy of storage-backends.md denies every object
     );
   expect(error).toBeInstanceOf(BuildError);
   expect((error as BuildError).result.failed[0]?.error?.message).toMatch(new RegExp(`s3:PutObject on 's3://${BUCKET}/${production.prefix}/_versions/user_total_spend/[0-9a-f]{32}\\.parquet'`));
-  const denied = gateway.requests.filter((request) => !request.allowed);
+  const denied = fixture.gateway.requests.filter((request) => !request.allowed);
   expect(denied.length).toBeGreaterThan(0);
   expect(denied.every((request) => request.action !== "s3:ListBucket" && request.prefix === undefined)).toBe(true);
-  expect(await s3.keys(BUCKET, production.prefix)).toEqual([]);
+  expect(await fixture.s3.keys(BUCKET, production.prefix)).toEqual([]);
 
   // Reading an existing feature is denied too.
   const prefix = await built(`prod/${randomUUID()}/features`);
-  gateway.policy = PREFIX_LITERAL;
+  fixture.gateway.policy = PREFIX_LITERAL;
   const reading = await store(prefix)
     .getFile(dataKey("user_total_spend"))
     .then(
@@ -305,15 +281,15 @@ test("the literal prefix-based policy of storage-backends.md denies every object
 });
 
 test("HeadBucket is s3:ListBucket without a prefix, so a prefix-limited policy denies it: check() lists its prefix instead", async () => {
-  gateway.policy = PREFIX_WORKING;
-  const client = plainClient(gateway.endpoint);
+  fixture.gateway.policy = PREFIX_WORKING;
+  const client = plainClient(fixture.gateway.endpoint);
   try {
     await expect(client.send(new HeadBucketCommand({ Bucket: BUCKET }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
   } finally {
     client.destroy();
   }
   await expect(store(`prod/${randomUUID()}`).check()).resolves.toBeUndefined();
-  expect(gateway.requests.map((request) => [request.operation, request.allowed])).toEqual([
+  expect(fixture.gateway.requests.map((request) => [request.operation, request.allowed])).toEqual([
     ["HeadBucket", false],
     ["ListObjectsV2", true],
   ]);

@@ -3,36 +3,20 @@ import { randomUUID } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Definitions, type FeatureFrame } from "@mlforge/core";
-import { S3Store } from "@mlforge/store-s3";
-import { IamGateway } from "./support/iam-gateway";
+import { useIamFixture } from "./support/iam-fixture";
 import { READ_ONLY } from "./support/policies";
-import { userTotalSpend, writeTransactions } from "./support/fixtures";
-import { removeStagedFiles, S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server";
+import { userTotalSpend } from "./support/fixtures";
 
 const BUCKET = "mlforge-features";
 
 jest.setTimeout(60_000);
 
-let s3: TestS3Server;
-let gateway: IamGateway;
-let transactions: string;
-
-beforeAll(async () => {
-  s3 = await startS3Server([BUCKET]);
-  gateway = await IamGateway.start({ target: s3.endpoint, credentials: S3RVER_CREDENTIALS });
-  transactions = await writeTransactions(s3.directory);
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await s3?.close();
-  await removeStagedFiles();
-});
+const fixture = useIamFixture(BUCKET);
+const { store } = fixture;
 
 /** Definitions over a fresh store (its own cache, so every read really downloads) through the gateway. */
 function definitions(prefix: string): Definitions {
-  const offlineStore = new S3Store({ bucket: BUCKET, prefix, endpoint: gateway.endpoint, credentials: S3RVER_CREDENTIALS, cacheDirectory: path.join(s3.directory, `cache-${randomUUID()}`) });
-  return new Definitions({ name: "reproduce", features: [userTotalSpend(transactions)], offlineStore });
+  return new Definitions({ name: "reproduce", features: [userTotalSpend(fixture.transactions)], offlineStore: store(prefix) });
 }
 
 async function rowsOf(frame: FeatureFrame): Promise<Record<string, unknown>[]> {
@@ -51,19 +35,19 @@ test("read-only policy: a pinned read, pinned training data and a reproduction a
   // Every build keeps its version (keepVersions' default, 10), under _versions/ on the bucket.
   await writer.build();
   const { buildId: first } = (await writer.metadata("user_total_spend"))!;
-  const train = path.join(s3.directory, `train-${randomUUID()}.parquet`);
+  const train = path.join(fixture.s3.directory, `train-${randomUUID()}.parquet`);
   const frame = await writer.getTrainingData({ features: ["user_total_spend"], entities });
   try {
     await frame.writeParquet(train);
   } finally {
     await frame.close();
   }
-  await writeFile(transactions, "user_id,amount\nu1,10.5\nu2,8\nu1,5\nu3,1\n");
+  await writeFile(fixture.transactions, "user_id,amount\nu1,10.5\nu2,8\nu1,5\nu3,1\n");
   await writer.build();
   await writer.close();
 
-  gateway.policy = READ_ONLY;
-  gateway.clear();
+  fixture.gateway.policy = READ_ONLY;
+  fixture.gateway.clear();
   const reader = definitions(prefix);
   try {
     expect(await rowsOf(await reader.read("user_total_spend", { version: first }))).toEqual([
@@ -78,7 +62,7 @@ test("read-only policy: a pinned read, pinned training data and a reproduction a
     // The current build answers otherwise, so the reproduction below cannot be the current data.
     expect((await rowsOf(await reader.getTrainingData({ features: ["user_total_spend"], entities }))).map((row) => row.total_spend)).toEqual([8, 15.5, 1]);
 
-    const again = path.join(s3.directory, `again-${randomUUID()}.parquet`);
+    const again = path.join(fixture.s3.directory, `again-${randomUUID()}.parquet`);
     const reproduced = await reader.getTrainingData({ reproduce: train, entities });
     try {
       expect(reproduced.manifest?.features.map(({ buildId }) => buildId)).toEqual([first]);
@@ -90,8 +74,8 @@ test("read-only policy: a pinned read, pinned training data and a reproduction a
   } finally {
     await reader.close();
   }
-  expect(gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket"]);
-  expect(gateway.requests.filter((request) => !request.allowed)).toEqual([]);
+  expect(fixture.gateway.allowedActions()).toEqual(["s3:GetObject", "s3:ListBucket"]);
+  expect(fixture.gateway.requests.filter((request) => !request.allowed)).toEqual([]);
   // The pinned build came from its kept copy, not from the current data.
-  expect(gateway.requests.some((request) => request.operation === "GetObject" && request.resource.endsWith(`/_versions/user_total_spend/${first}.parquet`))).toBe(true);
+  expect(fixture.gateway.requests.some((request) => request.operation === "GetObject" && request.resource.endsWith(`/_versions/user_total_spend/${first}.parquet`))).toBe(true);
 });

@@ -2,48 +2,26 @@
 // without s3:DeleteObject) lets a build, retention, reading a version and a rollback do, and which
 // requests they make.
 import { randomUUID } from "node:crypto";
-import path from "node:path";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { Definitions, feature, StoreAccessError, type DefinitionsOptions, type FeatureFrame } from "@mlforge/core";
-import { S3Store } from "@mlforge/store-s3";
-import { IamGateway } from "./support/iam-gateway";
-import { writeTransactions } from "./support/fixtures";
+import { useIamFixture } from "./support/iam-fixture";
 import { FULL, NO_DELETE, READ_ONLY, WRITE_ONLY } from "./support/policies";
-import { removeStagedFiles, S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from "./support/s3-server";
 
 const BUCKET = "mlforge-features";
 
 jest.setTimeout(30_000);
 
-let s3: TestS3Server;
-let gateway: IamGateway;
-let transactions: string;
-
-beforeAll(async () => {
-  s3 = await startS3Server([BUCKET]);
-  gateway = await IamGateway.start({ target: s3.endpoint, credentials: S3RVER_CREDENTIALS });
-  transactions = await writeTransactions(s3.directory);
-});
+const fixture = useIamFixture(BUCKET);
+const { store } = fixture;
 
 beforeEach(() => {
-  gateway.policy = FULL;
-  gateway.clear();
+  fixture.gateway.policy = FULL;
+  fixture.gateway.clear();
 });
-
-afterAll(async () => {
-  await gateway?.close();
-  await s3?.close();
-  await removeStagedFiles();
-});
-
-/** A fresh store (its own cache, so that every read really downloads) through the gateway. */
-function store(prefix: string): S3Store {
-  return new S3Store({ bucket: BUCKET, prefix, endpoint: gateway.endpoint, credentials: S3RVER_CREDENTIALS, cacheDirectory: path.join(s3.directory, `cache-${randomUUID()}`) });
-}
 
 /** `user_total_spend` times `factor` (so that versions hold different values), into a fresh store under `prefix`. */
 function definitions(prefix: string, factor = 1, options: Partial<DefinitionsOptions> = {}): Definitions {
-  const spend = feature({ name: "user_total_spend", keys: ["user_id"], source: transactions }, (source) => `SELECT user_id, sum(amount) * ${factor} AS total_spend FROM ${source} GROUP BY user_id ORDER BY user_id`);
+  const spend = feature({ name: "user_total_spend", keys: ["user_id"], source: fixture.transactions }, (source) => `SELECT user_id, sum(amount) * ${factor} AS total_spend FROM ${source} GROUP BY user_id ORDER BY user_id`);
   return new Definitions({ name: "versions", features: [spend], offlineStore: store(prefix), ...options });
 }
 
@@ -63,43 +41,43 @@ async function rowsOf(frame: Promise<FeatureFrame>): Promise<Record<string, unkn
 
 /** Every key under `prefix`, relative to it. */
 async function keysUnder(prefix: string): Promise<string[]> {
-  return (await s3.keys(BUCKET, `${prefix}/`)).map((key) => key.slice(prefix.length + 1));
+  return (await fixture.s3.keys(BUCKET, `${prefix}/`)).map((key) => key.slice(prefix.length + 1));
 }
 
 async function currentBuildId(prefix: string): Promise<string> {
-  const response = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${prefix}/_metadata/user_total_spend.json` }));
+  const response = await fixture.s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${prefix}/_metadata/user_total_spend.json` }));
   return (JSON.parse(await response.Body!.transformToString()) as { buildId: string }).buildId;
 }
 
 /** The requests that sent a feature's bytes: uploads of .parquet keys, whole or in parts. */
 function dataUploads(): string[] {
   const uploads = ["PutObject", "CreateMultipartUpload", "UploadPart"];
-  return gateway.requests.filter((request) => uploads.includes(request.operation) && request.resource.endsWith(".parquet")).map((request) => request.resource);
+  return fixture.gateway.requests.filter((request) => uploads.includes(request.operation) && request.resource.endsWith(".parquet")).map((request) => request.resource);
 }
 
 test("full policy: a build uploads its data once, as the kept version, and the current data is a server-side copy of it", async () => {
   const prefix = newPrefix();
   await using defs = definitions(prefix);
   await defs.build();
-  gateway.clear();
+  fixture.gateway.clear();
   await using changed = definitions(prefix, 2);
   await changed.build();
   const buildId = await currentBuildId(prefix);
   const version = `arn:aws:s3:::${BUCKET}/${prefix}/_versions/user_total_spend/${buildId}.parquet`;
 
   expect(dataUploads()).toEqual([version]);
-  expect(gateway.requests.filter((request) => request.operation === "CopyObject").map((request) => [request.copySource, request.resource, request.status])).toEqual([
+  expect(fixture.gateway.requests.filter((request) => request.operation === "CopyObject").map((request) => [request.copySource, request.resource, request.status])).toEqual([
     [version, `arn:aws:s3:::${BUCKET}/${prefix}/user_total_spend.parquet`, 200],
   ]);
-  expect(gateway.requests.filter((request) => request.operation === "GetObject" && request.resource.endsWith(".parquet"))).toEqual([]);
+  expect(fixture.gateway.requests.filter((request) => request.operation === "GetObject" && request.resource.endsWith(".parquet"))).toEqual([]);
   expect((await keysUnder(prefix)).filter((key) => key.startsWith("_versions/"))).toHaveLength(4);
   expect(await rowsOf(changed.read("user_total_spend"))).toEqual(rowsFor(2));
-  expect(gateway.requests.every((request) => request.allowed)).toBe(true);
+  expect(fixture.gateway.requests.every((request) => request.allowed)).toBe(true);
 });
 
 test("write-only policy: the copy is refused, so the build uploads its data a second time, and still keeps its version", async () => {
   const prefix = newPrefix();
-  gateway.policy = WRITE_ONLY;
+  fixture.gateway.policy = WRITE_ONLY;
   await using defs = definitions(prefix);
   const result = await defs.build();
   expect(result.built.map((entry) => [entry.name, entry.rows])).toEqual([["user_total_spend", 2]]);
@@ -116,7 +94,7 @@ test("write-only policy: the copy is refused, so the build uploads its data a se
   ]);
 
   // What the write-only build kept is readable by a reader.
-  gateway.policy = READ_ONLY;
+  fixture.gateway.policy = READ_ONLY;
   await using reader = definitions(prefix);
   expect((await reader.versions("user_total_spend")).map((version) => [version.buildId, version.current])).toEqual([[buildId, true]]);
   expect(await rowsOf(reader.read("user_total_spend", { version: buildId }))).toEqual(rowsFor(1));
@@ -127,7 +105,7 @@ test.each([
   ["write-only", WRITE_ONLY],
 ])("%s: the build succeeds and says that old versions were kept; with s3:DeleteObject the next build removes them", async (_name, policy) => {
   const prefix = newPrefix();
-  gateway.policy = policy;
+  fixture.gateway.policy = policy;
   await using first = definitions(prefix, 1, { keepVersions: 1 });
   expect((await first.build()).built[0]!.note).toBeUndefined();
   await using second = definitions(prefix, 2, { keepVersions: 1 });
@@ -135,10 +113,10 @@ test.each([
   expect(result.built.map((entry) => entry.name)).toEqual(["user_total_spend"]);
   const note = result.built[0]!.note!;
   expect(note).toMatch(/^Kept 1 old version beyond keepVersions \(1\): removing it failed\. Access denied: these credentials may not perform s3:DeleteObject on 's3:\/\/mlforge-features\/versions-[^']+\.json'\./);
-  expect(gateway.requests.filter((request) => request.operation === "DeleteObject").map((request) => request.allowed)).toEqual([false]);
+  expect(fixture.gateway.requests.filter((request) => request.operation === "DeleteObject").map((request) => request.allowed)).toEqual([false]);
   expect((await keysUnder(prefix)).filter((key) => key.startsWith("_versions/"))).toHaveLength(4);
 
-  gateway.policy = FULL;
+  fixture.gateway.policy = FULL;
   await using third = definitions(prefix, 3, { keepVersions: 1 });
   expect((await third.build()).built[0]!.note).toBeUndefined();
   const buildId = await currentBuildId(prefix);
@@ -151,15 +129,15 @@ test("read-only policy: versions() and read({ version }) work; a rollback is ref
   await first.build();
   await using second = definitions(prefix, 2);
   await second.build();
-  gateway.policy = READ_ONLY;
-  gateway.clear();
+  fixture.gateway.policy = READ_ONLY;
+  fixture.gateway.clear();
 
   await using reader = definitions(prefix, 2);
   const versions = await reader.versions("user_total_spend");
   expect(versions.map((version) => version.current)).toEqual([true, false]);
   expect(await rowsOf(reader.read("user_total_spend", { version: versions[1]!.buildId }))).toEqual(rowsFor(1));
   expect(await rowsOf(reader.read("user_total_spend", { version: versions[0]!.buildId }))).toEqual(rowsFor(2));
-  expect(gateway.requests.every((request) => request.allowed)).toBe(true);
+  expect(fixture.gateway.requests.every((request) => request.allowed)).toBe(true);
 
   const error = await reader.rollback("user_total_spend", { to: "previous" }).catch((caught: unknown) => caught);
   expect(StoreAccessError.isInstance(error) && error.reason).toBe("access-denied");
@@ -178,19 +156,19 @@ test("a rollback copies the kept version server-side and rewrites the metadata; 
   const original = await currentBuildId(prefix);
   await using second = definitions(prefix, 2);
   await second.build();
-  gateway.clear();
+  fixture.gateway.clear();
 
   await second.rollback("user_total_spend", { to: original });
   expect(dataUploads()).toEqual([]);
-  expect(gateway.requests.filter((request) => request.operation === "CopyObject").map((request) => request.copySource)).toEqual([
+  expect(fixture.gateway.requests.filter((request) => request.operation === "CopyObject").map((request) => request.copySource)).toEqual([
     `arn:aws:s3:::${BUCKET}/${prefix}/_versions/user_total_spend/${original}.parquet`,
   ]);
   expect(await currentBuildId(prefix)).toBe(original);
 
-  gateway.clear();
+  fixture.gateway.clear();
   await using fresh = definitions(prefix);
   expect((await fresh.build()).skipped.map((entry) => entry.name)).toEqual(["user_total_spend"]);
-  expect(gateway.requests.filter((request) => request.operation === "GetObject").map((request) => request.resource)).toEqual([
+  expect(fixture.gateway.requests.filter((request) => request.operation === "GetObject").map((request) => request.resource)).toEqual([
     `arn:aws:s3:::${BUCKET}/${prefix}/_metadata/user_total_spend.json`,
   ]);
   expect(await rowsOf(fresh.read("user_total_spend"))).toEqual(rowsFor(1));
@@ -202,11 +180,11 @@ test("the first build with versions keeps the current data built without them, c
   await unversioned.build();
   const original = await currentBuildId(prefix);
   expect((await keysUnder(prefix)).filter((key) => key.startsWith("_versions/"))).toEqual([]);
-  gateway.clear();
+  fixture.gateway.clear();
 
   await using versioned = definitions(prefix, 2);
   await versioned.build();
-  expect(gateway.requests.filter((request) => request.operation === "CopyObject").map((request) => [request.copySource, request.resource])).toEqual([
+  expect(fixture.gateway.requests.filter((request) => request.operation === "CopyObject").map((request) => [request.copySource, request.resource])).toEqual([
     [`arn:aws:s3:::${BUCKET}/${prefix}/user_total_spend.parquet`, `arn:aws:s3:::${BUCKET}/${prefix}/_versions/user_total_spend/${original}.parquet`],
     [`arn:aws:s3:::${BUCKET}/${prefix}/_versions/user_total_spend/${await currentBuildId(prefix)}.parquet`, `arn:aws:s3:::${BUCKET}/${prefix}/user_total_spend.parquet`],
   ]);
