@@ -263,6 +263,6 @@ describe("unknown options", () => {
   test("getTrainingData()", async () => {
     const error = await rejection(definitions([spend(transactions)]).getTrainingData({ features: ["user_total_spend"], entities: [{ user_id: "u1" }], timestmp: "t" } as never));
     expect(error).toBeInstanceOf(TrainingDataError);
-    expect(error.message).toBe("getTrainingData has unknown option 'timestmp'. Known options: features, entities, timestamp, plan, reproduce.");
+    expect(error.message).toBe("getTrainingData has unknown option 'timestmp'. Known options: features, entities, timestamp, plan, reproduce, signal.");
   });
 });
