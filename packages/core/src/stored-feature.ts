@@ -132,6 +132,19 @@ export interface FeatureRef {
 }
 
 /**
+ * The footer documents of several Parquet files, in order (undefined for a file without one), read
+ * in one query. Throws the engine's error when any of them is not a readable Parquet file.
+ */
+async function readFooters(engine: Engine, paths: readonly string[]): Promise<Array<FeatureFooter | undefined>> {
+  const sql = paths
+    .map((path, index) => `SELECT ${index} AS file_index, decode(value) AS document FROM parquet_kv_metadata(${quotePath(path)}) WHERE key = ${quoteLiteral(FOOTER_KEY)}::BLOB`)
+    .join(" UNION ALL ");
+  const footers: Array<FeatureFooter | undefined> = paths.map(() => undefined);
+  for (const row of await engine.rows(sql)) footers[Number(row.file_index)] = parseFooter(row.document as string | undefined);
+  return footers;
+}
+
+/**
  * Opens every named feature, in order: its local data file (downloaded by a remote store) and the
  * metadata that describes that file; a `{ name, version }` opens that kept version (see `openVersion`).
  * Throws `FeatureNotBuiltError` naming every one never built.
@@ -147,12 +160,21 @@ export async function openStoredFeatures(engine: Engine, store: OfflineStore, re
     versions.set(index, opening);
   }
   try {
-    // Downloads and documents in parallel; footers one by one, on the one connection.
+    // Downloads and documents in parallel.
     const found = await Promise.all(
       requests.map(({ name, version }) => (version === undefined ? Promise.all([store.getFile(dataKey(name)), readMetadataDocument(store, name)]) : undefined)),
     );
     const missing = requests.filter((request, index) => request.version === undefined && found[index]![0] === undefined).map(({ name }) => name);
     if (missing.length > 0) throw new FeatureNotBuiltError(missing, store.location);
+    // Every current file's footer in one query. A document whose build id its file's footer repeats
+    // describes that file (rows, schema), so nothing else is read from it; any other file (a stale
+    // document, no footer, not Parquet) is read in full below, which also reports what is wrong with it.
+    const current = found.flatMap((entry, index) => (entry === undefined ? [] : [{ index, path: entry[0]! }]));
+    const footers = new Map<number, FeatureFooter | undefined>();
+    if (current.length > 0) {
+      const read = await readFooters(engine, current.map(({ path }) => path)).catch(() => undefined);
+      for (const [position, { index }] of current.entries()) footers.set(index, read?.[position]);
+    }
     const opened: StoredFeature[] = [];
     for (const [index, { name }] of requests.entries()) {
       const version = versions.get(index);
@@ -161,6 +183,11 @@ export async function openStoredFeatures(engine: Engine, store: OfflineStore, re
         continue;
       }
       const [path, document] = found[index]!;
+      const footer = footers.get(index);
+      if (document !== undefined && footer !== undefined && footer.name === name && footer.buildId === document.buildId) {
+        opened.push({ name, path: path!, metadata: document });
+        continue;
+      }
       const file = await readFeatureFile(engine, store, name, path!);
       opened.push({ name, path: path!, metadata: metadataOfStoredFile(document, file) });
     }
