@@ -25,6 +25,11 @@ export interface FeatureFrameSource {
   metadata?: FeatureMetadata;
   /** What a training set was made from (`Definitions.getTrainingData()`); `writeParquet` stores it in the footer. @default undefined */
   manifest?: TrainingManifest;
+  /**
+   * The open engine that made the frame, handed over so that the method usually called at once
+   * (`writeParquet`) does not start another DuckDB; the frame closes it. @default none
+   */
+  engine?: Engine;
 }
 
 /** Options of `FeatureFrame.writeParquet()` and `writeCsv()`. */
@@ -32,6 +37,12 @@ export interface FrameWriteOptions {
   /** Stops the write: the running query is interrupted, nothing is written (a previous file stays) and the promise rejects with the signal's reason. @default none */
   signal?: AbortSignal;
 }
+
+/**
+ * How long a frame keeps the engine it was handed before closing it unused: long enough for the
+ * call that usually follows at once, short enough that a frame left alone holds no DuckDB.
+ */
+const HANDED_ENGINE_MS = 2_000;
 
 // A frame dropped without close() still gets its temporary files removed once it is garbage collected.
 const abandoned = new FinalizationRegistry<string>((directory) => {
@@ -52,9 +63,13 @@ const abandoned = new FinalizationRegistry<string>((directory) => {
  * on large data. The files are read when a method runs: rebuilding a feature in between changes
  * what an existing frame returns, so get a new frame after a build.
  *
- * The only resource a frame holds is that owned temporary directory. `close()` (or `await using`)
- * removes it; a forgotten frame's directory is removed when the frame is garbage collected or,
- * at the latest, when the process exits.
+ * One exception saves the start of a DuckDB database (about 10 ms) on the usual first call: the
+ * engine that made the frame is handed over, and the first method runs on it and closes it; unused,
+ * it is closed by `close()` or after two seconds.
+ *
+ * The only resource a frame holds beyond that is its owned temporary directory. `close()` (or
+ * `await using`) removes it; a forgotten frame's directory is removed when the frame is garbage
+ * collected or, at the latest, when the process exits.
  */
 export class FeatureFrame implements AsyncDisposable {
   /** Column names, in order. */
@@ -81,6 +96,9 @@ export class FeatureFrame implements AsyncDisposable {
   private readonly temporaryDirectory: string | undefined;
   private readonly running = new Set<Promise<unknown>>();
   private closing: Promise<void> | undefined;
+  /** The engine that made the frame, until the first method takes it or it is closed unused. */
+  private handedEngine: Engine | undefined;
+  private handedEngineTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Wraps a query; use `Definitions.read()` or `Definitions.getTrainingData()` to get a frame. */
   constructor(source: FeatureFrameSource) {
@@ -93,6 +111,12 @@ export class FeatureFrame implements AsyncDisposable {
     this.engineOptions = { ...source.engineOptions };
     this.temporaryDirectory = source.temporaryDirectory;
     if (this.temporaryDirectory !== undefined) abandoned.register(this, this.temporaryDirectory, this);
+    if (source.engine !== undefined) {
+      this.handedEngine = source.engine;
+      this.handedEngineTimer = setTimeout(() => this.takeHandedEngine()?.close(), HANDED_ENGINE_MS);
+      // A frame nobody uses must not keep the process alive.
+      this.handedEngineTimer.unref();
+    }
   }
 
   /**
@@ -132,6 +156,7 @@ export class FeatureFrame implements AsyncDisposable {
   /** Removes the frame's temporary files once running methods finish; the frame cannot be used afterwards. Safe to call twice. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.takeHandedEngine()?.close();
       abandoned.unregister(this);
       await Promise.allSettled(this.running);
       if (this.temporaryDirectory !== undefined) await removeTemporaryDirectory(this.temporaryDirectory);
@@ -170,10 +195,18 @@ export class FeatureFrame implements AsyncDisposable {
     });
   }
 
+  /** The handed-over engine, now the caller's to close; undefined once taken or closed. */
+  private takeHandedEngine(): Engine | undefined {
+    const engine = this.handedEngine;
+    this.handedEngine = undefined;
+    clearTimeout(this.handedEngineTimer);
+    return engine;
+  }
+
   private async withEngine<T>(work: (engine: Engine) => Promise<T>): Promise<T> {
     if (this.closing !== undefined) throw new FeatureFrameClosedError();
     const task = (async () => {
-      const engine = await Engine.open(this.engineOptions);
+      const engine = this.takeHandedEngine() ?? (await Engine.open(this.engineOptions));
       try {
         return await work(engine);
       } finally {

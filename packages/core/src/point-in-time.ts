@@ -446,6 +446,7 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
   const engine = await Engine.open(context.engineOptions);
   const interrupt = () => engine.interrupt();
   signal?.addEventListener("abort", interrupt, { once: true });
+  let handedOver = false;
   try {
     const files = await openStoredFeatures(engine, context.offlineStore, refs);
     const stored: StoredFeatureColumns[] = [];
@@ -454,7 +455,9 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
     const rows = typeof options.entities === "string" ? undefined : options.entities;
     const entityColumns = rows === undefined ? undefined : inferEntityColumns(rows);
     let entities: EntityRelation =
-      rows === undefined ? await describeEntityFile(engine, options.entities as string, context.baseDirectory) : { relation: "", columns: entityColumns!, label: "entity rows" };
+      rows === undefined
+        ? await describeEntityFile(engine, options.entities as string, context.baseDirectory)
+        : { relation: "", columns: entityColumns!, label: "entity rows", rows: rows.length };
 
     checkEntityColumns(entities, stored, timestamp);
     checkClashes(entities, stored);
@@ -507,13 +510,16 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
     if (reproduce !== undefined) checkReproduced(reproduce, manifest, options.reproduce!);
     // Interrupted between queries, or in a query whose error was wrapped: stopped all the same.
     signal?.throwIfAborted();
-    return new FeatureFrame({ sql, schema, numRows, engineOptions: context.engineOptions, temporaryDirectory, ...(manifest === undefined ? {} : { manifest }) });
+    // The frame's first method (usually writeParquet, at once) runs on this engine instead of starting another.
+    const frame = new FeatureFrame({ sql, schema, numRows, engineOptions: context.engineOptions, temporaryDirectory, engine, ...(manifest === undefined ? {} : { manifest }) });
+    handedOver = true;
+    return frame;
   } catch (error) {
     if (temporaryDirectory !== undefined) await removeTemporaryDirectory(temporaryDirectory);
     if (signal?.aborted) throw signal.reason;
     throw error;
   } finally {
     signal?.removeEventListener("abort", interrupt);
-    engine.close();
+    if (!handedOver) engine.close();
   }
 }
