@@ -44,6 +44,12 @@ export interface FeatureMetadata {
   checks?: CheckResult[];
   /** Set on the current document when a rollback made this build current again (see `Definitions.rollback()`); absent after a build. */
   rollback?: RollbackRecord;
+  /**
+   * For a feature with a timestamp: how its rows spread over its keys, counted by the build's
+   * validation; training data chooses its join plan from it (absent when the feature has no
+   * timestamp, for builds of older versions, and when the document was rebuilt from the data file).
+   */
+  keyStats?: KeyStats;
 }
 
 /** What a rollback records in the metadata document of the version it made current. */
@@ -56,8 +62,22 @@ export interface RollbackRecord {
   rolledBackAt: string;
 }
 
+/** How the rows of a time-stamped feature spread over its keys (see `FeatureMetadata.keyStats`). */
+export interface KeyStats {
+  /** Distinct keys. */
+  keys: number;
+  /** The most rows one key has. */
+  maxRowsPerKey: number;
+  /**
+   * The mean, over rows, of how many rows that row's key has (the sum of every key's row count
+   * squared, divided by the rows): rows / keys when every key has as many rows, more when a few
+   * keys hold most of them.
+   */
+  rowWeightedRowsPerKey: number;
+}
+
 /** What a built feature's Parquet footer holds (key `mlforge`): the metadata known before its data was written. */
-export type FeatureFooter = Omit<FeatureMetadata, "schema" | "rows" | "bytes" | "durationMs" | "dataEtag" | "checks" | "rollback">;
+export type FeatureFooter = Omit<FeatureMetadata, "schema" | "rows" | "bytes" | "durationMs" | "dataEtag" | "checks" | "rollback" | "keyStats">;
 
 /** The key of mlforge's document in a Parquet file's key-value metadata. */
 export const FOOTER_KEY = "mlforge";
@@ -90,6 +110,11 @@ const isColumn = (value: unknown): boolean => {
   return typeof column === "object" && column !== null && isString(column.name) && isString(column.type);
 };
 
+const isKeyStats = (value: unknown): boolean => {
+  const stats = value as Record<string, unknown> | null;
+  return typeof stats === "object" && stats !== null && isCount(stats.keys) && isCount(stats.maxRowsPerKey) && typeof stats.rowWeightedRowsPerKey === "number" && stats.rowWeightedRowsPerKey >= 0;
+};
+
 /** What each known field of a metadata document must be; fields not listed (added later) may be anything. */
 const FIELD_RULES: ReadonlyArray<[field: string, required: boolean, check: (value: unknown) => boolean, expected: string]> = [
   ["name", true, isString, "a string"],
@@ -109,6 +134,7 @@ const FIELD_RULES: ReadonlyArray<[field: string, required: boolean, check: (valu
   ["durationMs", true, (value) => typeof value === "number" && Number.isFinite(value) && value >= 0, "a number of 0 or more"],
   ["dataEtag", false, isString, "a string"],
   ["rollback", false, isRollbackRecord, "an object with restoredBuildId, replacedBuildId and rolledBackAt"],
+  ["keyStats", false, isKeyStats, "an object with keys, maxRowsPerKey and rowWeightedRowsPerKey (numbers)"],
 ];
 
 /** A metadata document read from a store: the document when it has the right shape, else what is wrong with it. */

@@ -15,7 +15,7 @@ export type { Feature, FeatureOptions, FeatureTransform } from "./feature";
 export type { FeatureFrame, FrameWriteOptions } from "./feature-frame";
 export { isNumericType } from "./feature-stats";
 export type { ColumnStats, FeatureStats, FeatureStatsOptions, HistogramBin, TopValue } from "./feature-stats";
-export type { FeatureFooter, FeatureMetadata, RollbackRecord } from "./feature-metadata";
+export type { FeatureFooter, FeatureMetadata, KeyStats, RollbackRecord } from "./feature-metadata";
 export type { OfflineStore, OfflineStoreCapabilities, PutFileOptions, StoredObject } from "./offline-store";
 export type { OnlineReadRequest, OnlineStore } from "./online-store";
 export { decodeValues, encodeValues } from "./online/value-codec";

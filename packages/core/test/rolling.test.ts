@@ -138,6 +138,35 @@ describe("rolling windows, validated", () => {
     expect(() => feature({ ...base, rolling: rolling as never }, TRANSFORM)).toThrow(message);
   });
 
+  test("the build refuses a null key (rows are unique per key and as_of by construction, so nulls are what is checked)", async () => {
+    const source = await writeEvents([
+      { user_id: "u1", event_time: utc("2025-01-01T10:00:00"), amount: 1, product_id: "p" },
+      { user_id: "", event_time: utc("2025-01-02T10:00:00"), amount: 2, product_id: "p" },
+    ]);
+    const definition = feature({ ...base, source, rolling: { interval: "1d", windows: ["2d"], aggregations: { amount: ["sum"] } } }, (t) =>
+      `SELECT nullif(user_id::VARCHAR, '') AS user_id, event_time::TIMESTAMP AS event_time, amount::DOUBLE AS amount FROM ${t}`,
+    );
+    const defs = new Definitions({ name: "test", features: [definition], offlineStore: new LocalStore(storePath) });
+    const error = await defs.build().catch((caught: unknown) => caught);
+    expect(BuildError.isInstance(error)).toBe(true);
+    expect((error as BuildError).result.failed[0]?.error?.message).toContain("its output has a row whose key column 'user_id' is NULL");
+    expect(await defs.list()).toEqual([expect.objectContaining({ metadata: undefined })]);
+  });
+
+  test("records its rows per key: a row at each boundary where an event enters or leaves the window", async () => {
+    // u1: events on Jan 1 and Jan 2 (2-day window): rows at Jan 2, 3 (enter) and Jan 4, 5 (leave) → 4 rows; u2: one event → Jan 2 and Jan 4.
+    const source = await writeEvents([
+      { user_id: "u1", event_time: utc("2025-01-01T10:00:00"), amount: 1, product_id: "p" },
+      { user_id: "u1", event_time: utc("2025-01-02T10:00:00"), amount: 2, product_id: "p" },
+      { user_id: "u2", event_time: utc("2025-01-01T11:00:00"), amount: 3, product_id: "p" },
+    ]);
+    const definition = feature({ ...base, source, rolling: { interval: "1d", windows: ["2d"], aggregations: { amount: ["sum"] } } }, TRANSFORM);
+    expect(await buildRows(definition)).toHaveLength(6);
+    const defs = new Definitions({ name: "test", features: [definition], offlineStore: new LocalStore(storePath) });
+    const [listing] = await defs.list();
+    expect(listing?.metadata?.keyStats).toEqual({ keys: 2, maxRowsPerKey: 4, rowWeightedRowsPerKey: (4 * 4 + 2 * 2) / 6 });
+  });
+
   test("feature() refuses rolling without a timestamp", () => {
     const attempt = () => feature({ name: "spend", keys: ["user_id"], source: "events.csv", rolling: { interval: "1d", windows: ["7d"], aggregations: { amount: ["sum"] } } }, TRANSFORM);
     expect(attempt).toThrow(FeatureDefinitionError);

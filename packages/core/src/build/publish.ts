@@ -1,7 +1,7 @@
 import { copyFile, link, rm } from "node:fs/promises";
 import type { CheckResult } from "../checks";
 import type { Engine } from "../engine";
-import { metadataFromFooter, serializeMetadata, type FeatureFooter, type FeatureMetadata, type StoredFileFacts } from "../feature-metadata";
+import { metadataFromFooter, serializeMetadata, type FeatureFooter, type FeatureMetadata, type KeyStats, type StoredFileFacts } from "../feature-metadata";
 import { dataKey, isBuildId, metadataKey, versionDataKey, versionIdsOf, versionMetadataKey, versionsPrefix } from "../layout";
 import type { OfflineStore, PutFileOptions, StoredObject } from "../offline-store";
 import { describeStoredFeature, metadataOfStoredFile, readFooter, readMetadataDocument, readStoredFile } from "../stored-feature";
@@ -40,6 +40,8 @@ export interface StagedData {
   file: StoredFileFacts;
   /** The results of the feature's checks, for the metadata document. @default none */
   checks?: CheckResult[];
+  /** How a time-stamped feature's rows spread over its keys, for the metadata document. @default none */
+  keyStats?: KeyStats;
 }
 
 /** Options of `publishStaged`. */
@@ -85,6 +87,7 @@ export async function publishStaged(store: OfflineStore, engine: Engine, staged:
       ...metadataFromFooter(staged.footer, staged.file, { builtAt: new Date().toISOString(), durationMs: Math.round(durationMs) }),
       ...withEtag(object),
       ...(staged.checks === undefined || staged.checks.length === 0 ? {} : { checks: staged.checks }),
+      ...(staged.keyStats === undefined ? {} : { keyStats: staged.keyStats }),
     });
     let stored: StoredObject;
     let metadata: FeatureMetadata;

@@ -134,7 +134,7 @@ async function stageFrom(
       schema: await engineStep(() => engine.columns(`SELECT * FROM read_parquet(${quotePath(staged)})`)),
       bytes: (await stat(staged)).size,
     };
-    return { path: staged, footer, file, aggregates: summary.aggregates, checks: summary.checks };
+    return { path: staged, footer, file, aggregates: summary.aggregates, checks: summary.checks, ...(summary.keyStats === undefined ? {} : { keyStats: summary.keyStats }) };
   } catch (error) {
     await rm(staged, { force: true });
     throw error;

@@ -2,6 +2,7 @@ import type { Engine } from "../engine";
 import type { Check, CheckResult } from "../checks";
 import { FeatureBuildError, FeatureCheckError } from "../errors";
 import type { Feature } from "../feature";
+import type { KeyStats } from "../feature-metadata";
 import { quoteIdentifier, quoteLiteral } from "../sql";
 import { quotePath } from "../literal-path";
 
@@ -15,6 +16,8 @@ export interface OutputAggregate {
 /** What validation found in a valid output: its row count, and the value of each aggregate asked for, by name. */
 export interface OutputSummary {
   rows: number;
+  /** For a feature with a timestamp: how its rows spread over its keys. */
+  keyStats?: KeyStats;
   aggregates: Record<string, unknown>;
   /** The result of every check of the feature, in definition order. */
   checks: CheckResult[];
@@ -40,6 +43,11 @@ function describe(value: unknown): string {
  * One pass over the staged file's key columns counts rows, nulls and distinct key hashes (a hash
  * of one 64-bit value aggregates faster than the key columns themselves); only when that pass
  * sees a problem does an exact query look for an example, so a hash collision cannot fail a build.
+ * A rolling feature's rows are one per key and `as_of` by construction (each is one of the
+ * DISTINCT probes its compiled SQL frames), so its distinct count, the costliest part of the pass
+ * (a hash table of every row), is not taken. For a feature with a timestamp, the same query counts
+ * its rows per key (`KeyStats`, a hash table of its keys only), which training data chooses its
+ * join plan from.
  * The `aggregates` are computed in the same pass (one scan of the file) and returned by name, and
  * so are the feature's checks: a count of failing rows each (`unique()` first compares distinct
  * and non-null counts, and counts its rows exactly only when they differ). Throws
@@ -60,9 +68,14 @@ export async function validateOutput(engine: Engine, feature: Feature, file: str
     })
     .join("");
   const extra = checkSql + aggregates.map((aggregate, index) => `, (${aggregate.sql}) AS ${quoteIdentifier(`mlforge_aggregate_${index}`)}`).join("");
-  const [summary] = await engine.rows(
-    `SELECT count(*)::BIGINT AS row_count, count(DISTINCT hash(${columns}))::BIGINT AS distinct_count, count(*) FILTER (WHERE ${anyNull})::BIGINT AS null_count${extra} FROM ${table}`,
-  );
+  const distinct = feature.rolling === undefined ? `count(DISTINCT hash(${columns}))` : "count(*)";
+  let sql = `SELECT count(*)::BIGINT AS row_count, ${distinct}::BIGINT AS distinct_count, count(*) FILTER (WHERE ${anyNull})::BIGINT AS null_count${extra} FROM ${table}`;
+  if (feature.timestamp !== undefined) {
+    const keys = feature.keys.map(quoteIdentifier).join(", ");
+    const perKey = `SELECT count(*) AS key_rows FROM ${table} GROUP BY ${keys}`;
+    sql = `SELECT * FROM (${sql}) CROSS JOIN (SELECT count(*)::BIGINT AS mlforge_keys, coalesce(max(key_rows), 0)::BIGINT AS mlforge_max_rows, coalesce(sum(key_rows::DOUBLE * key_rows), 0) AS mlforge_squares FROM (${perKey}))`;
+  }
+  const [summary] = await engine.rows(sql);
   const rows = Number(summary?.row_count ?? 0);
   if (Number(summary?.null_count) > 0) {
     const [nullRow] = await engine.rows(`SELECT ${columns} FROM ${table} WHERE ${anyNull} LIMIT 1`);
@@ -111,5 +124,14 @@ export async function validateOutput(engine: Engine, feature: Feature, file: str
       results,
     );
   }
-  return { rows, checks: results, aggregates: Object.fromEntries(aggregates.map((aggregate, index) => [aggregate.name, summary?.[`mlforge_aggregate_${index}`]])) };
+  const keyStats: KeyStats | undefined =
+    feature.timestamp === undefined
+      ? undefined
+      : { keys: Number(summary?.mlforge_keys ?? 0), maxRowsPerKey: Number(summary?.mlforge_max_rows ?? 0), rowWeightedRowsPerKey: rows === 0 ? 0 : Number(summary?.mlforge_squares ?? 0) / rows };
+  return {
+    rows,
+    ...(keyStats === undefined ? {} : { keyStats }),
+    checks: results,
+    aggregates: Object.fromEntries(aggregates.map((aggregate, index) => [aggregate.name, summary?.[`mlforge_aggregate_${index}`]])),
+  };
 }
