@@ -5,6 +5,7 @@ import { FeatureNotFoundError, TrainingDataError } from "./errors";
 import { errorMessage } from "./errors/error-message";
 import type { Feature } from "./feature";
 import { FeatureFrame } from "./feature-frame";
+import type { KeyStats } from "./feature-metadata";
 import type { OfflineStore } from "./offline-store";
 import type { Session } from "./session";
 import { openStoredFeatures, type FeatureRef, type StoredFeature } from "./stored-feature";
@@ -32,7 +33,8 @@ export interface TrainingDataOptions {
   /**
    * How time-stamped features are joined: `"asof"` (DuckDB's ASOF LEFT JOIN), `"rank"` (join every
    * earlier feature row, keep the latest per entity row with `row_number()`), or `"auto"`, which
-   * picks per feature from the row counts (see `choosePlan`). Every plan gives the same rows.
+   * picks per feature from the entity rows and the feature's rows per key (see `choosePlan`).
+   * Every plan gives the same rows.
    * @default "auto"
    */
   plan?: JoinPlan;
@@ -65,17 +67,49 @@ export interface ReproduceTrainingDataOptions {
 /** A way to join a time-stamped feature as of each entity row's time. */
 export type JoinPlan = "auto" | "asof" | "rank";
 
+/** What `choosePlan` decides from, for one time-stamped feature joined onto the entity rows. */
+export interface PlanFacts {
+  /** How many entity rows are joined. */
+  entityRows: number;
+  /** How many rows the stored feature has. */
+  featureRows: number;
+  /**
+   * How the feature's rows spread over its keys, recorded by its build; undefined for a build of an
+   * older version (or metadata rebuilt from the data file), which gets the older rule.
+   */
+  keyStats?: KeyStats;
+}
+
 /**
- * `"auto"` joins with the rank plan when the feature has at least this many rows per entity row.
- * The rank plan's work grows with entity rows × feature rows per key, ASOF's with the sum of both
- * sides (it sorts them). `pnpm bench` on 6.4M feature rows: rank 2.5× faster at 64 feature rows
- * per entity row, 1.1× at 6.4; ASOF 1.1× faster at 3.2 and 1.5× at 1.3 (bench/README.md).
+ * The rank plan is taken when it would join at most this many (entity row, earlier feature row)
+ * pairs per row read by the two sides. Both plans read both sides; ASOF then sorts them, the rank
+ * plan builds a hash table of the entity rows and ranks every pair. Measured crossover: see
+ * packages/core/README.md ("How the join plan is chosen").
  */
+export const RANK_PLAN_MAX_PAIRS_PER_ROW = 3;
+
+/** The rule for features whose build recorded no `keyStats`: rank when the feature has at least this many rows per entity row. */
 export const RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW = 5;
 
-/** The plan `"auto"` picks for a feature of `featureRows` rows joined onto `entityRows` entity rows. */
-export function choosePlan(entityRows: number, featureRows: number): Exclude<JoinPlan, "auto"> {
-  return featureRows >= entityRows * RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW ? "rank" : "asof";
+/**
+ * The pairs the rank plan would join: each entity row meets the rows of its key that are at or
+ * before its time. Estimated as if entity rows fell on keys as the feature's rows do (the
+ * row-weighted rows per key, which a few busy keys raise far above the plain mean) and, within a
+ * key, half the feature's rows came before the entity's time.
+ */
+export function estimatedRankPairs(facts: PlanFacts): number | undefined {
+  return facts.keyStats === undefined ? undefined : (facts.entityRows * facts.keyStats.rowWeightedRowsPerKey) / 2;
+}
+
+/**
+ * The plan `"auto"` picks for one time-stamped feature: `"rank"` when its estimated pairs (see
+ * `estimatedRankPairs`) are at most `RANK_PLAN_MAX_PAIRS_PER_ROW` per row of the two sides, else
+ * `"asof"`. A forced plan (`plan: "asof"` or `"rank"`) does not call it.
+ */
+export function choosePlan(facts: PlanFacts): Exclude<JoinPlan, "auto"> {
+  const pairs = estimatedRankPairs(facts);
+  if (pairs === undefined) return facts.featureRows >= facts.entityRows * RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW ? "rank" : "asof";
+  return pairs <= RANK_PLAN_MAX_PAIRS_PER_ROW * (facts.featureRows + facts.entityRows) ? "rank" : "asof";
 }
 
 /** A selected feature with what its stored file holds. */
@@ -87,6 +121,8 @@ interface StoredFeatureColumns {
   values: Column[];
   /** Rows in the stored file (from its Parquet footer). */
   rows: number;
+  /** How its rows spread over its keys, when its build recorded it. */
+  keyStats: KeyStats | undefined;
 }
 
 const TRAINING_DATA_OPTIONS = { features: "any", entities: "any", timestamp: "any", plan: "any", reproduce: "any", signal: "any" } as const;
@@ -189,7 +225,7 @@ async function describeFeature(engine: Engine, feature: Feature, stored: StoredF
   }
   const values = columns.filter((column) => !identity.some((name) => lower(name) === lower(column.name)));
   const rows = stored.metadata?.rows ?? Number((await engine.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet(${quotePath(file)})`))[0]?.n ?? 0);
-  return { feature, file, columns, values, rows };
+  return { feature, file, columns, values, rows, keyStats: stored.metadata?.keyStats };
 }
 
 /** Throws `TrainingDataError` naming every column the features need that the entity rows lack. */
@@ -496,7 +532,7 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
     const forced = reproduce === undefined ? undefined : new Map(reproduce.features.map(({ name, plan }) => [name, plan]));
     const plans = new Map<string, TrainingPlan>();
     const sql = trainingSql(entities, stored, timestamp, (feature) => {
-      const plan = forced === undefined ? (requested === "auto" ? choosePlan(numRows, feature.rows) : requested) : forcedPlan(forced, feature.feature.name);
+      const plan = forced === undefined ? (requested === "auto" ? choosePlan({ entityRows: numRows, featureRows: feature.rows, keyStats: feature.keyStats }) : requested) : forcedPlan(forced, feature.feature.name);
       plans.set(feature.feature.name, plan);
       return plan;
     });

@@ -14,7 +14,7 @@ import {
 import { LocalStore } from "@mlforge/store-local";
 // FeatureFrame is exported as a type: users receive frames, never construct them.
 import { FeatureFrame } from "../src/feature-frame";
-import { choosePlan, RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW } from "../src/point-in-time";
+import { choosePlan, estimatedRankPairs, RANK_PLAN_MAX_PAIRS_PER_ROW, RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW } from "../src/point-in-time";
 
 let directory: string;
 let scratch: string;
@@ -311,11 +311,112 @@ describe.each(["asof", "rank"] as const)("with the %s plan", (joinPlan) => {
 });
 
 describe("choosing a plan", () => {
-  test("ranks when the feature has many rows per entity row, and uses ASOF otherwise", () => {
-    expect(choosePlan(100_000, 8_700_000)).toBe("rank");
-    expect(choosePlan(5_000_000, 8_700_000)).toBe("asof");
-    expect(choosePlan(10, 10 * RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW)).toBe("rank");
-    expect(choosePlan(10, 10 * RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW - 1)).toBe("asof");
+  const stats = (keys: number, rowWeightedRowsPerKey: number, maxRowsPerKey = Math.ceil(rowWeightedRowsPerKey)) => ({ keys, maxRowsPerKey, rowWeightedRowsPerKey });
+
+  test("ranks while the estimated pairs stay within RANK_PLAN_MAX_PAIRS_PER_ROW per row read, and uses ASOF beyond", () => {
+    // The benchmark's daily feature, 70 rows per user: 7M rows over 100k users.
+    const daily = { featureRows: 7_000_000, keyStats: stats(100_000, 70) };
+    expect(choosePlan({ ...daily, entityRows: 100_000 })).toBe("rank"); // 3.5M pairs for 7.1M rows read
+    expect(choosePlan({ ...daily, entityRows: 1_000_000 })).toBe("asof"); // 35M pairs for 8M rows read
+    // At the threshold exactly: pairs = E × 70 / 2 = 35E, against 3 × (F + E).
+    const entityRows = 1_000;
+    const featureRows = (35 * entityRows) / RANK_PLAN_MAX_PAIRS_PER_ROW - entityRows;
+    expect(choosePlan({ entityRows, featureRows, keyStats: stats(100, 70) })).toBe("rank");
+    expect(choosePlan({ entityRows, featureRows: featureRows - 1, keyStats: stats(100, 70) })).toBe("asof");
+    expect(estimatedRankPairs({ entityRows, featureRows, keyStats: stats(100, 70) })).toBe(35_000);
+  });
+
+  test("a few busy keys make the rank plan's pairs explode: ASOF, even for few entity rows", () => {
+    // 5M rows over 1,000 keys, one of them holding 10%: rows / keys is 5,000, but a row's key has 150k rows on average.
+    const skewed = { featureRows: 5_000_000, keyStats: stats(1_000, 150_000, 500_000) };
+    expect(choosePlan({ ...skewed, entityRows: 100_000 })).toBe("asof");
+    expect(choosePlan({ ...skewed, entityRows: 1_000 })).toBe("asof");
+    // The rule for builds without keyStats (rank at 5 feature rows per entity row) would rank both.
+    expect(choosePlan({ featureRows: 5_000_000, entityRows: 100_000 })).toBe("rank");
+  });
+
+  test("without keyStats (built by an older version), the older rule: rank from RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW feature rows per entity row", () => {
+    expect(choosePlan({ entityRows: 100_000, featureRows: 8_700_000 })).toBe("rank");
+    expect(choosePlan({ entityRows: 5_000_000, featureRows: 8_700_000 })).toBe("asof");
+    expect(choosePlan({ entityRows: 10, featureRows: 10 * RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW })).toBe("rank");
+    expect(choosePlan({ entityRows: 10, featureRows: 10 * RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW - 1 })).toBe("asof");
+  });
+
+  describe("on two shapes, both plans give the rows worked out by hand, and auto picks the plan the rule says from what the build recorded", () => {
+    const start = Date.parse("2024-03-01T00:00:00Z");
+    const HOUR = 3_600_000;
+    let shapes: Definitions;
+
+    beforeAll(async () => {
+      // Many keys with a few rows each: day d of key k (d = 0..3) holds 10k + d.
+      const many = path.join(directory, "many-keys.parquet");
+      await duckdb(`COPY (SELECT k AS key_id, TIMESTAMP '2024-03-01' + INTERVAL (d) DAY AS updated_at, 10 * k + d AS value
+        FROM range(1, 41) AS a(k), range(4) AS b(d)) TO '${many}' (FORMAT parquet)`);
+      // Few skewed keys: key 1 has a row every hour for 500 hours (value h at hour h), key 2 one row (value -1 at hour 10).
+      const skewed = path.join(directory, "skewed-keys.parquet");
+      await duckdb(`COPY (SELECT 1 AS key_id, TIMESTAMP '2024-03-01' + INTERVAL (h) HOUR AS updated_at, h AS value FROM range(500) AS t(h)
+        UNION ALL SELECT 2, TIMESTAMP '2024-03-01 10:00:00', -1) TO '${skewed}' (FORMAT parquet)`);
+      shapes = new Definitions({
+        name: "plan-shapes",
+        offlineStore: new LocalStore(path.join(directory, "shapes-store")),
+        engine: { tempDirectory: scratch, threads: 2 },
+        features: [
+          feature({ name: "many_keys", keys: ["key_id"], timestamp: "updated_at", source: many }, (source) => `SELECT key_id, updated_at, value FROM ${source}`),
+          feature({ name: "skewed_keys", keys: ["key_id"], timestamp: "updated_at", source: skewed }, (source) => `SELECT key_id, updated_at, value FROM ${source}`),
+        ],
+      });
+      await shapes.build();
+    });
+
+    async function rowsWith(name: string, entities: Record<string, unknown>[], joinPlan: TrainingDataOptions["plan"]): Promise<unknown[][]> {
+      const frame = await shapes.getTrainingData({ features: [name], entities, timestamp: "event_time", plan: joinPlan });
+      try {
+        return (await frame.rows()).map((row) => [row.key_id, row.value]);
+      } finally {
+        await frame.close();
+      }
+    }
+
+    async function keyStatsOf(name: string) {
+      const listing = (await shapes.list()).find((item) => item.feature.name === name);
+      return listing?.metadata;
+    }
+
+    test("many keys, few rows each: rank", async () => {
+      // Key k at day d + 12h sees day d's row; before day 0 nothing; a key with no rows nothing.
+      const entities = [
+        { key_id: 3, event_time: new Date(start + 2 * 24 * HOUR + 12 * HOUR) },
+        { key_id: 40, event_time: new Date(start - HOUR) },
+        { key_id: 7, event_time: new Date(start + 3 * 24 * HOUR) },
+        { key_id: 99, event_time: new Date(start + 24 * HOUR) },
+        { key_id: 1, event_time: new Date(start + 100 * 24 * HOUR) },
+      ];
+      const expected = [
+        [3, 32],
+        [40, null],
+        [7, 73],
+        [99, null],
+        [1, 13],
+      ];
+      for (const joinPlan of ["asof", "rank", "auto"] as const) expect(await rowsWith("many_keys", entities, joinPlan)).toEqual(expected);
+      const metadata = await keyStatsOf("many_keys");
+      expect(metadata?.keyStats).toEqual({ keys: 40, maxRowsPerKey: 4, rowWeightedRowsPerKey: 4 });
+      // 5 entity rows × 4 / 2 = 10 pairs, against 3 × (160 + 5).
+      expect(choosePlan({ entityRows: entities.length, featureRows: metadata!.rows, keyStats: metadata!.keyStats })).toBe("rank");
+    });
+
+    test("few keys, one holding nearly every row: ASOF", async () => {
+      // 40 entity rows on key 1 at hour 5i + 30 min see the row of hour 5i (value 5i); key 2 before hour 10 sees nothing, after it -1.
+      const entities: Record<string, unknown>[] = Array.from({ length: 40 }, (_, index) => ({ key_id: 1, event_time: new Date(start + 5 * index * HOUR + HOUR / 2) }));
+      entities.push({ key_id: 2, event_time: new Date(start + 9 * HOUR) }, { key_id: 2, event_time: new Date(start + 10 * HOUR) }, { key_id: 1, event_time: new Date(start + 10_000 * HOUR) });
+      const expected = [...Array.from({ length: 40 }, (_, index) => [1, 5 * index]), [2, null], [2, -1], [1, 499]];
+      for (const joinPlan of ["asof", "rank", "auto"] as const) expect(await rowsWith("skewed_keys", entities, joinPlan)).toEqual(expected);
+      const metadata = await keyStatsOf("skewed_keys");
+      // A row's key has 500 rows for 500 of the 501 rows, 1 for the other: (500² + 1) / 501.
+      expect(metadata?.keyStats).toEqual({ keys: 2, maxRowsPerKey: 500, rowWeightedRowsPerKey: (500 * 500 + 1) / 501 });
+      // 43 × 499 / 2 ≈ 10.7k pairs, against 3 × (501 + 43) = 1,632.
+      expect(choosePlan({ entityRows: entities.length, featureRows: metadata!.rows, keyStats: metadata!.keyStats })).toBe("asof");
+    });
   });
 
   test("refuses an unknown plan", async () => {
