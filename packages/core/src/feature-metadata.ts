@@ -74,6 +74,10 @@ export interface KeyStats {
    * keys hold most of them.
    */
   rowWeightedRowsPerKey: number;
+  /** The earliest of its times, as an ISO 8601 instant (UTC); absent when no time could be read as one. */
+  firstTime?: string;
+  /** The latest of its times, as an ISO 8601 instant (UTC); absent when no time could be read as one. */
+  lastTime?: string;
 }
 
 /** What a built feature's Parquet footer holds (key `mlforge`): the metadata known before its data was written. */
@@ -112,7 +116,17 @@ const isColumn = (value: unknown): boolean => {
 
 const isKeyStats = (value: unknown): boolean => {
   const stats = value as Record<string, unknown> | null;
-  return typeof stats === "object" && stats !== null && isCount(stats.keys) && isCount(stats.maxRowsPerKey) && typeof stats.rowWeightedRowsPerKey === "number" && stats.rowWeightedRowsPerKey >= 0;
+  const isTime = (time: unknown) => time === undefined || (isString(time) && !Number.isNaN(Date.parse(time)));
+  return (
+    typeof stats === "object" &&
+    stats !== null &&
+    isCount(stats.keys) &&
+    isCount(stats.maxRowsPerKey) &&
+    typeof stats.rowWeightedRowsPerKey === "number" &&
+    stats.rowWeightedRowsPerKey >= 0 &&
+    isTime(stats.firstTime) &&
+    isTime(stats.lastTime)
+  );
 };
 
 /** What each known field of a metadata document must be; fields not listed (added later) may be anything. */

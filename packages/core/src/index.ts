@@ -25,7 +25,7 @@ export type { OnlinePointer } from "./online/online-pointer";
 export type { OnlineFeatureStatus } from "./online/online-status";
 export type { FeatureSyncResult, FeatureSyncStatus, OnlineSyncProgressEvent, OnlineSyncResult } from "./online/online-sync-result";
 export type { OnlineFeaturesOptions } from "./online/read-options";
-export { choosePlan, estimatedRankPairs } from "./point-in-time";
+export { choosePlan, estimatedRankPairs, shareAtOrBefore } from "./point-in-time";
 export type { JoinPlan, PlanFacts, ReproduceTrainingDataOptions, TrainingDataOptions, TrainingFeature } from "./point-in-time";
 export type { TrainingManifest, TrainingManifestEntities, TrainingManifestFeature, TrainingPlan } from "./training-manifest";
 export type { FeatureVersion } from "./versions";

@@ -74,17 +74,19 @@ export interface PlanFacts {
   /** How many rows the stored feature has. */
   featureRows: number;
   /**
-   * How the feature's rows spread over its keys, recorded by its build; undefined for a build of an
-   * older version (or metadata rebuilt from the data file), which gets the older rule.
+   * How the feature's rows spread over its keys and time, recorded by its build; undefined for a
+   * build of an older version (or metadata rebuilt from the data file), which gets the older rule.
    */
   keyStats?: KeyStats;
+  /** The earliest and latest entity times, in milliseconds since 1970 (UTC). @default unknown: half the feature's rows count as earlier */
+  entityTimes?: { first: number; last: number };
 }
 
 /**
- * The rank plan is taken when it would join at most this many (entity row, earlier feature row)
+ * The rank plan is taken while it would join at most this many (entity row, earlier feature row)
  * pairs per row read by the two sides. Both plans read both sides; ASOF then sorts them, the rank
- * plan builds a hash table of the entity rows and ranks every pair. Measured crossover: see
- * packages/core/README.md ("How the join plan is chosen").
+ * plan builds a hash table of the entity rows and ranks every pair. The crossover was measured on
+ * two data shapes: see packages/core/README.md ("How the join plan is chosen").
  */
 export const RANK_PLAN_MAX_PAIRS_PER_ROW = 3;
 
@@ -92,13 +94,38 @@ export const RANK_PLAN_MAX_PAIRS_PER_ROW = 3;
 export const RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW = 5;
 
 /**
- * The pairs the rank plan would join: each entity row meets the rows of its key that are at or
- * before its time. Estimated as if entity rows fell on keys as the feature's rows do (the
- * row-weighted rows per key, which a few busy keys raise far above the plain mean) and, within a
- * key, half the feature's rows came before the entity's time.
+ * The mean, over entity times spread evenly between `entity.first` and `entity.last`, of the share
+ * of feature times (spread evenly between `feature.first` and `feature.last`) at or before them.
+ */
+export function shareAtOrBefore(entity: { first: number; last: number }, feature: { first: number; last: number }): number {
+  const span = feature.last - feature.first;
+  // The integral of the share from -∞ to t: 0 before the first feature time, a parabola across the
+  // feature's range, then 1 per unit of time (a step at `first` when the range is one instant).
+  const integral = (time: number) => {
+    if (time <= feature.first) return 0;
+    if (time >= feature.last) return span / 2 + (time - feature.last);
+    return (time - feature.first) ** 2 / (2 * span);
+  };
+  if (entity.last <= entity.first) {
+    const time = entity.first;
+    return span <= 0 ? (time >= feature.first ? 1 : 0) : Math.min(1, Math.max(0, (time - feature.first) / span));
+  }
+  return (integral(entity.last) - integral(entity.first)) / (entity.last - entity.first);
+}
+
+/**
+ * The pairs the rank plan would join: each entity row meets the rows of its key at or before its
+ * time. Estimated as if entity rows fell on keys as the feature's rows do (the row-weighted rows
+ * per key, which a few busy keys raise far above the plain mean), times the share of a key's rows
+ * before an entity time when both spread evenly over their ranges (half, when a range is unknown).
+ * Undefined without `keyStats`.
  */
 export function estimatedRankPairs(facts: PlanFacts): number | undefined {
-  return facts.keyStats === undefined ? undefined : (facts.entityRows * facts.keyStats.rowWeightedRowsPerKey) / 2;
+  const stats = facts.keyStats;
+  if (stats === undefined) return undefined;
+  const featureTimes = stats.firstTime === undefined || stats.lastTime === undefined ? undefined : { first: Date.parse(stats.firstTime), last: Date.parse(stats.lastTime) };
+  const share = featureTimes === undefined || facts.entityTimes === undefined ? 0.5 : shareAtOrBefore(facts.entityTimes, featureTimes);
+  return facts.entityRows * stats.rowWeightedRowsPerKey * share;
 }
 
 /**
@@ -531,8 +558,16 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
     const requested = options.plan ?? "auto";
     const forced = reproduce === undefined ? undefined : new Map(reproduce.features.map(({ name, plan }) => [name, plan]));
     const plans = new Map<string, TrainingPlan>();
+    // The entity times' range, for the share of feature rows before them: only when a plan is to be chosen from it.
+    let entityTimes: PlanFacts["entityTimes"];
+    if (forced === undefined && requested === "auto" && entityTime !== undefined && stored.some(({ feature, keyStats }) => feature.timestamp !== undefined && keyStats?.firstTime !== undefined)) {
+      const instant = `TRY_CAST(${quoteIdentifier(entityTime.name)} AS TIMESTAMP WITH TIME ZONE)`;
+      const [range] = await engine.rows(`SELECT epoch_ms(min(${instant})) AS first_time, epoch_ms(max(${instant})) AS last_time FROM ${entities.relation}`);
+      if (range?.first_time !== null && range?.first_time !== undefined) entityTimes = { first: Number(range.first_time), last: Number(range.last_time) };
+    }
     const sql = trainingSql(entities, stored, timestamp, (feature) => {
-      const plan = forced === undefined ? (requested === "auto" ? choosePlan({ entityRows: numRows, featureRows: feature.rows, keyStats: feature.keyStats }) : requested) : forcedPlan(forced, feature.feature.name);
+      const facts = { entityRows: numRows, featureRows: feature.rows, keyStats: feature.keyStats, ...(entityTimes === undefined ? {} : { entityTimes }) };
+      const plan = forced === undefined ? (requested === "auto" ? choosePlan(facts) : requested) : forcedPlan(forced, feature.feature.name);
       plans.set(feature.feature.name, plan);
       return plan;
     });

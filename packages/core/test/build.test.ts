@@ -196,11 +196,17 @@ describe("build", () => {
     expect((await readdir(storePath)).sort()).toEqual(["_metadata", "_versions", "product_popularity.parquet", "user_total_spend.parquet"]);
   });
 
-  test("records how a time-stamped feature's rows spread over its keys, counted by hand", async () => {
+  test("records how a time-stamped feature's rows spread over its keys and time, counted by hand", async () => {
     await definitions([spend(), daily()]).build();
     const document = async (name: string) => JSON.parse(await readFile(path.join(storePath, "_metadata", `${name}.json`), "utf8")) as Record<string, unknown>;
     // Daily rows: u1 on Jan 1 and Jan 3, u2 on Jan 2, u3 on Jan 3. A row's key has 2, 2, 1, 1 rows: (2 + 2 + 1 + 1) / 4.
-    expect((await document("user_daily_spend")).keyStats).toEqual({ keys: 3, maxRowsPerKey: 2, rowWeightedRowsPerKey: 1.5 });
+    expect((await document("user_daily_spend")).keyStats).toEqual({
+      keys: 3,
+      maxRowsPerKey: 2,
+      rowWeightedRowsPerKey: 1.5,
+      firstTime: "2025-01-01T00:00:00.000Z",
+      lastTime: "2025-01-03T00:00:00.000Z",
+    });
     // Without a timestamp there is one row per key: nothing to record.
     expect((await document("user_total_spend")).keyStats).toBeUndefined();
   });

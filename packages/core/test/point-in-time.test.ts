@@ -14,7 +14,7 @@ import {
 import { LocalStore } from "@mlforge/store-local";
 // FeatureFrame is exported as a type: users receive frames, never construct them.
 import { FeatureFrame } from "../src/feature-frame";
-import { choosePlan, estimatedRankPairs, RANK_PLAN_MAX_PAIRS_PER_ROW, RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW } from "../src/point-in-time";
+import { choosePlan, estimatedRankPairs, RANK_PLAN_MAX_PAIRS_PER_ROW, RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW, shareAtOrBefore } from "../src/point-in-time";
 
 let directory: string;
 let scratch: string;
@@ -335,6 +335,31 @@ describe("choosing a plan", () => {
     expect(choosePlan({ featureRows: 5_000_000, entityRows: 100_000 })).toBe("rank");
   });
 
+  test("the share of feature rows before the entity times, from both ranges, worked out by hand", () => {
+    const range = (first: number, last: number) => ({ first, last });
+    expect(shareAtOrBefore(range(0, 10), range(0, 10))).toBe(0.5);
+    expect(shareAtOrBefore(range(20, 30), range(0, 10))).toBe(1); // scoring after every feature row
+    expect(shareAtOrBefore(range(-30, -20), range(0, 10))).toBe(0); // before any
+    expect(shareAtOrBefore(range(0, 20), range(0, 10))).toBe(0.75); // half the entity times after every row: (5 + 10) / 20
+    expect(shareAtOrBefore(range(7.5, 7.5), range(0, 10))).toBe(0.75); // one entity time
+    expect(shareAtOrBefore(range(0, 10), range(5, 5))).toBe(0.5); // one feature time: the entity times at or after it
+  });
+
+  test("entity times after every feature row double the pairs, before them there are none", () => {
+    const keyStats = { ...stats(100_000, 70), firstTime: "2025-01-01T00:00:00.000Z", lastTime: "2025-01-31T00:00:00.000Z" };
+    const facts = { featureRows: 7_000_000, entityRows: 500_000, keyStats };
+    const at = (first: string, last: string) => ({ first: Date.parse(first), last: Date.parse(last) });
+    // Spread alike: 500k × 70 / 2 = 17.5M pairs, within 3 × 7.5M.
+    expect(estimatedRankPairs({ ...facts, entityTimes: at("2025-01-01T00:00:00Z", "2025-01-31T00:00:00Z") })).toBe(17_500_000);
+    expect(choosePlan({ ...facts, entityTimes: at("2025-01-01T00:00:00Z", "2025-01-31T00:00:00Z") })).toBe("rank");
+    // All in February: every row of the key is earlier, 35M pairs.
+    expect(choosePlan({ ...facts, entityTimes: at("2025-02-01T00:00:00Z", "2025-02-28T00:00:00Z") })).toBe("asof");
+    // All in December, before any row: no pairs, even on the skewed shape.
+    const skewed = { featureRows: 5_000_000, entityRows: 1_000_000, keyStats: { ...stats(1_000, 150_000), firstTime: keyStats.firstTime, lastTime: keyStats.lastTime } };
+    expect(estimatedRankPairs({ ...skewed, entityTimes: at("2024-12-01T00:00:00Z", "2024-12-31T00:00:00Z") })).toBe(0);
+    expect(choosePlan({ ...skewed, entityTimes: at("2024-12-01T00:00:00Z", "2024-12-31T00:00:00Z") })).toBe("rank");
+  });
+
   test("without keyStats (built by an older version), the older rule: rank from RANK_PLAN_MIN_FEATURE_ROWS_PER_ENTITY_ROW feature rows per entity row", () => {
     expect(choosePlan({ entityRows: 100_000, featureRows: 8_700_000 })).toBe("rank");
     expect(choosePlan({ entityRows: 5_000_000, featureRows: 8_700_000 })).toBe("asof");
@@ -400,8 +425,8 @@ describe("choosing a plan", () => {
       ];
       for (const joinPlan of ["asof", "rank", "auto"] as const) expect(await rowsWith("many_keys", entities, joinPlan)).toEqual(expected);
       const metadata = await keyStatsOf("many_keys");
-      expect(metadata?.keyStats).toEqual({ keys: 40, maxRowsPerKey: 4, rowWeightedRowsPerKey: 4 });
-      // 5 entity rows × 4 / 2 = 10 pairs, against 3 × (160 + 5).
+      expect(metadata?.keyStats).toEqual({ keys: 40, maxRowsPerKey: 4, rowWeightedRowsPerKey: 4, firstTime: "2024-03-01T00:00:00.000Z", lastTime: "2024-03-04T00:00:00.000Z" });
+      // At most 5 entity rows × 4 = 20 pairs, against 3 × (160 + 5).
       expect(choosePlan({ entityRows: entities.length, featureRows: metadata!.rows, keyStats: metadata!.keyStats })).toBe("rank");
     });
 
@@ -413,7 +438,13 @@ describe("choosing a plan", () => {
       for (const joinPlan of ["asof", "rank", "auto"] as const) expect(await rowsWith("skewed_keys", entities, joinPlan)).toEqual(expected);
       const metadata = await keyStatsOf("skewed_keys");
       // A row's key has 500 rows for 500 of the 501 rows, 1 for the other: (500² + 1) / 501.
-      expect(metadata?.keyStats).toEqual({ keys: 2, maxRowsPerKey: 500, rowWeightedRowsPerKey: (500 * 500 + 1) / 501 });
+      expect(metadata?.keyStats).toEqual({
+        keys: 2,
+        maxRowsPerKey: 500,
+        rowWeightedRowsPerKey: (500 * 500 + 1) / 501,
+        firstTime: "2024-03-01T00:00:00.000Z",
+        lastTime: "2024-03-21T19:00:00.000Z",
+      });
       // 43 × 499 / 2 ≈ 10.7k pairs, against 3 × (501 + 43) = 1,632.
       expect(choosePlan({ entityRows: entities.length, featureRows: metadata!.rows, keyStats: metadata!.keyStats })).toBe("asof");
     });

@@ -164,7 +164,13 @@ describe("rolling windows, validated", () => {
     expect(await buildRows(definition)).toHaveLength(6);
     const defs = new Definitions({ name: "test", features: [definition], offlineStore: new LocalStore(storePath) });
     const [listing] = await defs.list();
-    expect(listing?.metadata?.keyStats).toEqual({ keys: 2, maxRowsPerKey: 4, rowWeightedRowsPerKey: (4 * 4 + 2 * 2) / 6 });
+    expect(listing?.metadata?.keyStats).toEqual({
+      keys: 2,
+      maxRowsPerKey: 4,
+      rowWeightedRowsPerKey: (4 * 4 + 2 * 2) / 6,
+      firstTime: "2025-01-02T00:00:00.000Z",
+      lastTime: "2025-01-05T00:00:00.000Z",
+    });
   });
 
   test("feature() refuses rolling without a timestamp", () => {

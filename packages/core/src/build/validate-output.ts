@@ -46,8 +46,8 @@ function describe(value: unknown): string {
  * A rolling feature's rows are one per key and `as_of` by construction (each is one of the
  * DISTINCT probes its compiled SQL frames), so its distinct count, the costliest part of the pass
  * (a hash table of every row), is not taken. For a feature with a timestamp, the same query counts
- * its rows per key (`KeyStats`, a hash table of its keys only), which training data chooses its
- * join plan from.
+ * its rows per key and the range of its times (`KeyStats`, a hash table of its keys only), which
+ * training data chooses its join plan from.
  * The `aggregates` are computed in the same pass (one scan of the file) and returned by name, and
  * so are the feature's checks: a count of failing rows each (`unique()` first compares distinct
  * and non-null counts, and counts its rows exactly only when they differ). Throws
@@ -72,8 +72,12 @@ export async function validateOutput(engine: Engine, feature: Feature, file: str
   let sql = `SELECT count(*)::BIGINT AS row_count, ${distinct}::BIGINT AS distinct_count, count(*) FILTER (WHERE ${anyNull})::BIGINT AS null_count${extra} FROM ${table}`;
   if (feature.timestamp !== undefined) {
     const keys = feature.keys.map(quoteIdentifier).join(", ");
-    const perKey = `SELECT count(*) AS key_rows FROM ${table} GROUP BY ${keys}`;
-    sql = `SELECT * FROM (${sql}) CROSS JOIN (SELECT count(*)::BIGINT AS mlforge_keys, coalesce(max(key_rows), 0)::BIGINT AS mlforge_max_rows, coalesce(sum(key_rows::DOUBLE * key_rows), 0) AS mlforge_squares FROM (${perKey}))`;
+    // Times as instants (a TIMESTAMP is UTC, as training data compares them); a string that is not one counts as no time.
+    const instant = `TRY_CAST(${quoteIdentifier(feature.timestamp)} AS TIMESTAMP WITH TIME ZONE)`;
+    const perKey = `SELECT count(*) AS key_rows, min(${instant}) AS first_time, max(${instant}) AS last_time FROM ${table} GROUP BY ${keys}`;
+    sql =
+      `SELECT * FROM (${sql}) CROSS JOIN (SELECT count(*)::BIGINT AS mlforge_keys, coalesce(max(key_rows), 0)::BIGINT AS mlforge_max_rows, ` +
+      `coalesce(sum(key_rows::DOUBLE * key_rows), 0) AS mlforge_squares, epoch_ms(min(first_time)) AS mlforge_first_time, epoch_ms(max(last_time)) AS mlforge_last_time FROM (${perKey}))`;
   }
   const [summary] = await engine.rows(sql);
   const rows = Number(summary?.row_count ?? 0);
@@ -124,10 +128,17 @@ export async function validateOutput(engine: Engine, feature: Feature, file: str
       results,
     );
   }
+  const time = (value: unknown) => (value === null || value === undefined ? undefined : new Date(Number(value)).toISOString());
+  const [firstTime, lastTime] = [time(summary?.mlforge_first_time), time(summary?.mlforge_last_time)];
   const keyStats: KeyStats | undefined =
     feature.timestamp === undefined
       ? undefined
-      : { keys: Number(summary?.mlforge_keys ?? 0), maxRowsPerKey: Number(summary?.mlforge_max_rows ?? 0), rowWeightedRowsPerKey: rows === 0 ? 0 : Number(summary?.mlforge_squares ?? 0) / rows };
+      : {
+          keys: Number(summary?.mlforge_keys ?? 0),
+          maxRowsPerKey: Number(summary?.mlforge_max_rows ?? 0),
+          rowWeightedRowsPerKey: rows === 0 ? 0 : Number(summary?.mlforge_squares ?? 0) / rows,
+          ...(firstTime === undefined || lastTime === undefined ? {} : { firstTime, lastTime }),
+        };
   return {
     rows,
     ...(keyStats === undefined ? {} : { keyStats }),
