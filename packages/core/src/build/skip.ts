@@ -3,7 +3,7 @@ import type { Feature } from "../feature";
 import type { FeatureMetadata } from "../feature-metadata";
 import { dataKey } from "../layout";
 import type { OfflineStore } from "../offline-store";
-import { metadataOfStoredFile, readCheckedMetadata, readStoredFile } from "../stored-feature";
+import { metadataOfStoredFile, readCheckedMetadata, readFooter, readStoredFile } from "../stored-feature";
 import { publishMetadata } from "./publish";
 
 /** A stored feature that a build may skip: where its data is, and the metadata that describes it. */
@@ -34,6 +34,11 @@ export async function currentBuild(store: OfflineStore, engine: Engine, feature:
   if (head === undefined) return undefined;
   if (!inPlace && head.etag !== undefined && head.etag === previous?.dataEtag) return { uri: head.uri, metadata: previous };
   const path = await store.getFile(key);
+  // The usual case, a document its file's footer repeats the build id of, needs the footer alone.
+  const footer = path === undefined || previous === undefined ? undefined : await readFooter(engine, path).catch(() => undefined);
+  if (footer !== undefined && footer.buildId === previous!.buildId && footer.fingerprint === fingerprint && footer.name === feature.name) {
+    return { uri: head.uri, metadata: previous! };
+  }
   // A file that is not Parquet (damaged outside mlforge) is rebuilt.
   const file = path === undefined ? undefined : await readStoredFile(engine, path).catch(() => undefined);
   // A file that holds another feature (copied over by hand) is rebuilt, whatever its fingerprint.
