@@ -13,6 +13,7 @@ import { checkOptions } from "./options";
 import { quoteIdentifier, quoteLiteral } from "./sql";
 import { createTemporaryDirectory, removeTemporaryDirectory } from "./temporary-directory";
 import { quotePath } from "./literal-path";
+import { timeRangeSql } from "./time-range";
 import { keyKind } from "./online/key-codec";
 import { checkEntityRows, hashEntities, manifestEntities, readTrainingManifest, type TrainingManifest, type TrainingPlan } from "./training-manifest";
 
@@ -561,8 +562,7 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
     // The entity times' range, for the share of feature rows before them: only when a plan is to be chosen from it.
     let entityTimes: PlanFacts["entityTimes"];
     if (forced === undefined && requested === "auto" && entityTime !== undefined && stored.some(({ feature, keyStats }) => feature.timestamp !== undefined && keyStats?.firstTime !== undefined)) {
-      const instant = `TRY_CAST(${quoteIdentifier(entityTime.name)} AS TIMESTAMP WITH TIME ZONE)`;
-      const [range] = await engine.rows(`SELECT epoch_ms(min(${instant})) AS first_time, epoch_ms(max(${instant})) AS last_time FROM ${entities.relation}`);
+      const [range] = await engine.rows(`SELECT ${timeRangeSql(quoteIdentifier(entityTime.name), entityTime.type)} FROM ${entities.relation}`);
       if (range?.first_time !== null && range?.first_time !== undefined) entityTimes = { first: Number(range.first_time), last: Number(range.last_time) };
     }
     const sql = trainingSql(entities, stored, timestamp, (feature) => {

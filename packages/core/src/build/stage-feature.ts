@@ -128,7 +128,7 @@ async function stageFrom(
     await engineStep(() => engine.run(`COPY ${query} TO ${quoteLiteral(staged)} (${options})`));
     // The staged file is this build's own: its footer is `footer` and validation counted its rows,
     // so only the stored column types (which may differ from the query's) and the size are read.
-    const summary = await engineStep(() => validateOutput(engine, feature, staged, aggregates));
+    const summary = await engineStep(() => validateOutput(engine, feature, staged, aggregates, rolling !== undefined ? "TIMESTAMP" : schema.find((column) => column.name === feature.timestamp)?.type));
     const file = {
       rows: summary.rows,
       schema: await engineStep(() => engine.columns(`SELECT * FROM read_parquet(${quotePath(staged)})`)),

@@ -5,6 +5,7 @@ import type { Feature } from "../feature";
 import type { KeyStats } from "../feature-metadata";
 import { quoteIdentifier, quoteLiteral } from "../sql";
 import { quotePath } from "../literal-path";
+import { timeRangeSql } from "../time-range";
 
 /** An aggregate computed over a feature's output in the validation pass: a name and one DuckDB aggregate expression over the output's columns. */
 export interface OutputAggregate {
@@ -53,7 +54,14 @@ function describe(value: unknown): string {
  * and non-null counts, and counts its rows exactly only when they differ). Throws
  * `FeatureCheckError` when an error-severity check fails.
  */
-export async function validateOutput(engine: Engine, feature: Feature, file: string, aggregates: readonly OutputAggregate[] = []): Promise<OutputSummary> {
+export async function validateOutput(
+  engine: Engine,
+  feature: Feature,
+  file: string,
+  aggregates: readonly OutputAggregate[] = [],
+  /** The DuckDB type of the feature's timestamp column in the file. @default unknown: times are cast one by one */
+  timestampType?: string,
+): Promise<OutputSummary> {
   const table = `read_parquet(${quotePath(file)})`;
   const identity = [...feature.keys, ...(feature.timestamp === undefined ? [] : [feature.timestamp])];
   const columns = identity.map(quoteIdentifier).join(", ");
@@ -69,15 +77,14 @@ export async function validateOutput(engine: Engine, feature: Feature, file: str
     .join("");
   const extra = checkSql + aggregates.map((aggregate, index) => `, (${aggregate.sql}) AS ${quoteIdentifier(`mlforge_aggregate_${index}`)}`).join("");
   const distinct = feature.rolling === undefined ? `count(DISTINCT hash(${columns}))` : "count(*)";
-  let sql = `SELECT count(*)::BIGINT AS row_count, ${distinct}::BIGINT AS distinct_count, count(*) FILTER (WHERE ${anyNull})::BIGINT AS null_count${extra} FROM ${table}`;
+  // The time range (see timeRangeSql) in the same pass, which reads the timestamp column anyway.
+  const range = feature.timestamp === undefined ? "" : `, ${timeRangeSql(quoteIdentifier(feature.timestamp), timestampType ?? "VARCHAR")}`;
+  let sql = `SELECT count(*)::BIGINT AS row_count, ${distinct}::BIGINT AS distinct_count, count(*) FILTER (WHERE ${anyNull})::BIGINT AS null_count${range}${extra} FROM ${table}`;
   if (feature.timestamp !== undefined) {
     const keys = feature.keys.map(quoteIdentifier).join(", ");
-    // Times as instants (a TIMESTAMP is UTC, as training data compares them); a string that is not one counts as no time.
-    const instant = `TRY_CAST(${quoteIdentifier(feature.timestamp)} AS TIMESTAMP WITH TIME ZONE)`;
-    const perKey = `SELECT count(*) AS key_rows, min(${instant}) AS first_time, max(${instant}) AS last_time FROM ${table} GROUP BY ${keys}`;
     sql =
       `SELECT * FROM (${sql}) CROSS JOIN (SELECT count(*)::BIGINT AS mlforge_keys, coalesce(max(key_rows), 0)::BIGINT AS mlforge_max_rows, ` +
-      `coalesce(sum(key_rows::DOUBLE * key_rows), 0) AS mlforge_squares, epoch_ms(min(first_time)) AS mlforge_first_time, epoch_ms(max(last_time)) AS mlforge_last_time FROM (${perKey}))`;
+      `coalesce(sum(key_rows::DOUBLE * key_rows), 0) AS mlforge_squares FROM (SELECT count(*) AS key_rows FROM ${table} GROUP BY ${keys}))`;
   }
   const [summary] = await engine.rows(sql);
   const rows = Number(summary?.row_count ?? 0);
@@ -129,7 +136,7 @@ export async function validateOutput(engine: Engine, feature: Feature, file: str
     );
   }
   const time = (value: unknown) => (value === null || value === undefined ? undefined : new Date(Number(value)).toISOString());
-  const [firstTime, lastTime] = [time(summary?.mlforge_first_time), time(summary?.mlforge_last_time)];
+  const [firstTime, lastTime] = [time(summary?.first_time), time(summary?.last_time)];
   const keyStats: KeyStats | undefined =
     feature.timestamp === undefined
       ? undefined
