@@ -1,5 +1,5 @@
-// pnpm bench [--quick] [--sizes 1000000,10000000] [--entities 100000,1000000] [--runs 5] [--only build,s3,training,rolling,checks,online-read,online-sync,server]
-//            [--sync-entities 1000000,10000000] [--calls 20000] [--server-seconds 10] [--server-batches 1,100] [--server-connections 1,10,50]
+// pnpm bench [--quick] [--sizes 1000000,10000000] [--entities 100000,1000000] [--runs 5] [--only offline|build,s3,training,rolling,checks,online-read,online-sync,server]
+//            [--skewed-rows 5000000] [--skewed-entities 100000,1000000] [--sync-entities 1000000,10000000] [--calls 20000] [--server-seconds 10] [--server-batches 1,100] [--server-connections 1,10,50]
 //            [--server-cpu-prof <directory>]
 // Measures mlforge against raw baselines (DuckDB; node-redis and lmdb for the online cases; a bare
 // Fastify route for the feature server) in the same run, alternating the two, each run in a fresh
@@ -16,6 +16,7 @@ import { startRedis } from "@mlforge/redis-test-server";
 import { startS3Server } from "@mlforge/s3-test-server";
 import { createClient } from "redis";
 import { clean, writeEntities } from "./cases";
+import { writeSkewedEntities, writeSkewedEvents } from "./skewed-cases";
 import { writeOnlineValues, type ReadResult } from "./online";
 import type { ServerLoadResult } from "./server-load";
 
@@ -36,16 +37,27 @@ const { values } = parseArgs({
     "server-cpu-prof": { type: "string" },
     "server-batches": { type: "string" },
     "server-connections": { type: "string" },
+    "skewed-rows": { type: "string" },
+    "skewed-entities": { type: "string" },
   },
 });
-const sizes = (values.sizes ?? (values.quick ? "200000,1000000" : "1000000,10000000,30000000")).split(",").map(Number);
+const sizes = (values.sizes ?? (values.quick ? "200000,1000000" : "1000000,5000000,10000000,30000000")).split(",").map(Number);
 const runs = Number(values.runs ?? 3);
-const only = values.only?.split(",");
+// `--only offline` is every build and training comparison of both data shapes (results/offline.*).
+const only = values.only?.split(",").flatMap((kind) => (kind === "offline" ? ["build", "s3", "training"] : [kind]));
 // A run with the default settings is "full"; one narrowed by flags is kept apart as "custom".
-const narrowed = [values.sizes, values.runs, values.entities, values.only, values["sync-entities"], values.calls, values["server-seconds"], values["server-cpu-prof"], values["server-batches"], values["server-connections"]].some(
+const narrowed = [values.sizes, values.runs, values.entities, values.only, values["sync-entities"], values.calls, values["skewed-rows"], values["skewed-entities"], values["server-seconds"], values["server-cpu-prof"], values["server-batches"], values["server-connections"]].some(
   (value) => value !== undefined,
 );
 const entityCounts = (values.entities ?? (values.quick ? "100000" : "100000,1000000,5000000")).split(",").map(Number);
+/** Rows of the second data shape (few skewed keys with many rows each); 0 leaves it out. */
+const skewedRows = Number(values["skewed-rows"] ?? (values.quick ? 500_000 : 5_000_000));
+const skewedEntityCounts = (values["skewed-entities"] ?? (values.quick ? "100000" : "100000,1000000")).split(",").map(Number);
+/**
+ * The rank plan over the skewed shape joins billions of pairs (hours): its runs are stopped after
+ * this long and reported as "> limit", once, which is all the comparison needs.
+ */
+const skewedRankLimitMs = values.quick ? 10_000 : 60_000;
 /** Entities synced into Redis per sync comparison. */
 const syncCounts = (values["sync-entities"] ?? (values.quick ? "50000" : "1000000,10000000")).split(",").map(Number);
 /** Measured calls per side, store and batch size of the read comparisons (after warm-up). */
@@ -73,16 +85,24 @@ interface Measurement {
   reads?: ReadResult[];
   /** Figures of the server load case. */
   servers?: ServerLoadResult[];
+  /** Set when the run was stopped at its time limit: `ms` is then the limit, a lower bound. */
+  stopped?: boolean;
 }
 
 /** A comparison: mlforge's case against its baseline(s), at one size. */
 interface Row {
   name: string;
   rows: number;
+  /** What the rows are: "transactions" (the example's) or "skewed rows" (the second shape). */
+  data: string;
   mlforge: string;
   baselines: string[];
   /** Entity rows, for training comparisons. */
   entities?: number;
+  /** Cases stopped after this long (a plan that would take hours). */
+  limits?: Record<string, number>;
+  /** The plan "auto" picked, and the rank plan's estimated pairs (training comparisons). */
+  plan?: { plan: string; pairs?: number };
 }
 
 const median = (numbers: number[]) => {
@@ -91,12 +111,18 @@ const median = (numbers: number[]) => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-async function measure(name: string, options: object): Promise<Measurement> {
-  const { stdout } = await run(process.execPath, ["--import", "tsx", path.join(here, "measure.ts"), name, JSON.stringify(options)], {
-    cwd: benchRoot,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return JSON.parse(stdout.trim().split("\n").pop()!) as Measurement;
+async function measure(name: string, options: object, limitMs?: number): Promise<Measurement> {
+  try {
+    const { stdout } = await run(process.execPath, ["--import", "tsx", path.join(here, "measure.ts"), name, JSON.stringify(options)], {
+      cwd: benchRoot,
+      maxBuffer: 16 * 1024 * 1024,
+      ...(limitMs === undefined ? {} : { timeout: limitMs, killSignal: "SIGKILL" as const }),
+    });
+    return JSON.parse(stdout.trim().split("\n").pop()!) as Measurement;
+  } catch (error) {
+    if (limitMs !== undefined && (error as { killed?: boolean }).killed === true) return { ms: limitMs, peakRssMb: Number.NaN, stopped: true };
+    throw error;
+  }
 }
 
 async function dataset(rows: number): Promise<string> {
@@ -112,7 +138,48 @@ async function dataset(rows: number): Promise<string> {
 
 let runNumber = 0;
 
-const results: Array<Row & { medians: Record<string, Measurement>; ratio: number; fastestBaseline: string }> = [];
+const results: Array<Row & { medians: Record<string, Measurement>; ratio: number; fastestBaseline: string; loadAverage: number[]; samples: Record<string, Measurement[]> }> = [];
+const keep = (comparison: Row) => only === undefined || only.some((kind) => comparison.mlforge.startsWith(kind));
+
+/** Runs each comparison's cases alternately, `runs` times, and records medians and ratios. */
+async function compare(comparisons: readonly Row[], options: (comparison: Row) => object): Promise<void> {
+  for (const comparison of comparisons) {
+    const cases = [...comparison.baselines, comparison.mlforge];
+    const samples: Record<string, Measurement[]> = Object.fromEntries(cases.map((name) => [name, []]));
+    for (let index = 0; index < runs; index++) {
+      // Alternate the order so that neither side always runs on a warmer page cache.
+      for (const name of index % 2 === 0 ? cases : [...cases].reverse()) {
+        // A case stopped at its limit once is slower than the limit: running it again tells nothing more.
+        if (samples[name]!.some((sample) => sample.stopped === true)) continue;
+        const out = path.join(os.tmpdir(), `mlforge-bench-${process.pid}-${name}`);
+        await clean(out);
+        samples[name]!.push(await measure(name, { ...options(comparison), out, s3: { endpoint: s3!.endpoint, bucket: "bench", prefix: `run-${runNumber++}` } }, comparison.limits?.[name]));
+        await clean(out);
+      }
+    }
+    const medians = Object.fromEntries(
+      cases.map((name) => {
+        const stopped = samples[name]!.some((sample) => sample.stopped === true);
+        const finished = samples[name]!.filter((sample) => sample.stopped !== true);
+        return [
+          name,
+          stopped
+            ? { ms: comparison.limits![name]!, cpuMs: Number.NaN, peakRssMb: Number.NaN, stopped }
+            : { ms: median(finished.map((sample) => sample.ms)), cpuMs: median(finished.map((sample) => sample.cpuMs ?? Number.NaN)), peakRssMb: Math.max(...finished.map((sample) => sample.peakRssMb)) },
+        ];
+      }),
+    );
+    const fastestBaseline = comparison.baselines.reduce((best, name) => (medians[name]!.ms < medians[best]!.ms ? name : best));
+    const ratio = medians[comparison.mlforge]!.ms / medians[fastestBaseline]!.ms;
+    const loadAverage = os.loadavg();
+    results.push({ ...comparison, medians, ratio, fastestBaseline, loadAverage, samples });
+    process.stderr.write(
+      `${comparison.name} @ ${comparison.rows.toLocaleString("en-US")} ${comparison.data}: ` +
+        `${cases.map((name) => `${name} ${medians[name]!.stopped ? ">" : ""}${medians[name]!.ms.toFixed(0)} ms / ${medians[name]!.peakRssMb.toFixed(0)} MB`).join(", ")} → ${ratio.toFixed(3)}×` +
+        `${comparison.plan === undefined ? "" : ` (${comparison.plan.plan})`}; load ${loadAverage.map((value) => value.toFixed(1)).join(", ")}\n`,
+    );
+  }
+}
 
 const s3 = offlineSelected ? await startS3Server(["bench"]) : undefined;
 for (const rows of offlineSelected ? sizes : []) {
@@ -125,13 +192,13 @@ for (const rows of offlineSelected ? sizes : []) {
     if (!(await stat(file).catch(() => undefined))) await writeEntities(data, count, file);
     entityFiles.set(count, file);
   }
-  const comparisons: Row[] = [
-    { name: "build (LocalStore)", rows, mlforge: "build-mlforge", baselines: ["build-raw"] },
-    { name: "build (S3Store, local S3 server)", rows, mlforge: "s3-mlforge", baselines: ["s3-raw"] },
-    { name: "rolling build (7d, 30d; 1d; 4 aggregations)", rows, mlforge: "rolling-mlforge", baselines: ["rolling-raw"] },
-    { name: "build with checks on every column", rows, mlforge: "checks-with", baselines: ["checks-without"] },
-    ...entityCounts.map((count) => ({ name: `training data, ${count.toLocaleString("en-US")} entity rows`, rows, entities: count, mlforge: "training-mlforge", baselines: ["training-asof", "training-rank"] })),
-  ].filter((comparison) => only === undefined || only.some((kind) => comparison.mlforge.startsWith(kind)));
+    const comparisons: Row[] = [
+    { name: "build (LocalStore)", rows, data: "transactions", mlforge: "build-mlforge", baselines: ["build-raw"] },
+    { name: "build (S3Store, local S3 server)", rows, data: "transactions", mlforge: "s3-mlforge", baselines: ["s3-raw"] },
+    { name: "rolling build (7d, 30d; 1d; 4 aggregations)", rows, data: "transactions", mlforge: "rolling-mlforge", baselines: ["rolling-raw"] },
+    { name: "build with checks on every column", rows, data: "transactions", mlforge: "checks-with", baselines: ["checks-without"] },
+    ...entityCounts.map((count) => ({ name: `training data, ${count.toLocaleString("en-US")} entity rows`, rows, data: "transactions", entities: count, mlforge: "training-mlforge", baselines: ["training-asof", "training-rank"] })),
+  ].filter(keep);
   // The rolling comparison holds only if both sides write the same rows: proved once per size.
   if (comparisons.some((comparison) => comparison.mlforge === "rolling-mlforge")) {
     const out = path.join(os.tmpdir(), `mlforge-bench-${process.pid}-rolling-same-rows`);
@@ -139,28 +206,36 @@ for (const rows of offlineSelected ? sizes : []) {
     await clean(out);
   }
   for (const comparison of comparisons) {
-    const cases = [...comparison.baselines, comparison.mlforge];
-    const samples: Record<string, Measurement[]> = Object.fromEntries(cases.map((name) => [name, []]));
-    for (let index = 0; index < runs; index++) {
-      // Alternate the order so that neither side always runs on a warmer page cache.
-      for (const name of index % 2 === 0 ? cases : [...cases].reverse()) {
-        const out = path.join(os.tmpdir(), `mlforge-bench-${process.pid}-${name}`);
-        await clean(out);
-        const entities = comparison.entities === undefined ? undefined : entityFiles.get(comparison.entities);
-        samples[name]!.push(await measure(name, { data, out, store, entities, s3: { endpoint: s3!.endpoint, bucket: "bench", prefix: `run-${runNumber++}` } }));
-        await clean(out);
-      }
-    }
-    const medians = Object.fromEntries(
-      cases.map((name) => [name, { ms: median(samples[name]!.map((sample) => sample.ms)), peakRssMb: Math.max(...samples[name]!.map((sample) => sample.peakRssMb)) }]),
-    );
-    const fastestBaseline = comparison.baselines.reduce((best, name) => (medians[name]!.ms < medians[best]!.ms ? name : best));
-    const ratio = medians[comparison.mlforge]!.ms / medians[fastestBaseline]!.ms;
-    results.push({ ...comparison, medians, ratio, fastestBaseline });
-    process.stderr.write(
-      `${comparison.name} @ ${rows.toLocaleString("en-US")}: ${cases.map((name) => `${name} ${medians[name]!.ms.toFixed(0)} ms / ${medians[name]!.peakRssMb.toFixed(0)} MB`).join(", ")} → ${ratio.toFixed(3)}×\n`,
-    );
+    if (comparison.entities !== undefined) comparison.plan = (await measure("training-plan", { data, store, entities: entityFiles.get(comparison.entities) })) as unknown as Row["plan"];
   }
+  await compare(comparisons, (comparison) => ({ data, store, entities: comparison.entities === undefined ? undefined : entityFiles.get(comparison.entities) }));
+}
+
+// The second data shape: few keys, skewed, with many rows each.
+if (offlineSelected && skewedRows > 0) {
+  const rows = skewedRows;
+  const data = path.join(benchRoot, "data", `skewed-${rows}.parquet`);
+  await writeSkewedEvents(rows, data);
+  const store = path.join(benchRoot, "data", `skewed-store-${rows}`);
+  const entityFiles = new Map(skewedEntityCounts.map((count) => [count, path.join(benchRoot, "data", `skewed-entities-${rows}-${count}.parquet`)]));
+  for (const [count, file] of entityFiles) await writeSkewedEntities(count, file);
+  const comparisons: Row[] = [
+    { name: "build (LocalStore), account_balance", rows, data: "skewed rows", mlforge: "build-skewed-mlforge", baselines: ["build-skewed-raw"] },
+    ...skewedEntityCounts.map((count) => ({
+      name: `training data, ${count.toLocaleString("en-US")} entity rows`,
+      rows,
+      data: "skewed rows",
+      entities: count,
+      mlforge: "training-skewed-mlforge",
+      baselines: ["training-skewed-asof", "training-skewed-rank"],
+      limits: { "training-skewed-rank": skewedRankLimitMs },
+    })),
+  ].filter(keep);
+  if (comparisons.some((comparison) => comparison.entities !== undefined)) await measure("prepare-skewed-store", { data, store });
+  for (const comparison of comparisons) {
+    if (comparison.entities !== undefined) comparison.plan = (await measure("training-skewed-plan", { data, store, entities: entityFiles.get(comparison.entities) })) as unknown as Row["plan"];
+  }
+  await compare(comparisons, (comparison) => ({ data, store, entities: comparison.entities === undefined ? undefined : entityFiles.get(comparison.entities) }));
 }
 
 await s3?.close();
@@ -273,7 +348,9 @@ const stamp = new Date().toISOString();
 const onlineOnly = !values.quick && only !== undefined && only.length === 1 && only[0] === "online";
 // `--only server` (not quick) is a run of the server case alone: results/server.*.
 const serverOnly = !values.quick && only !== undefined && only.length === 1 && only[0] === "server" && [values.runs, values["server-seconds"], values["server-cpu-prof"], values["server-batches"], values["server-connections"]].every((value) => value === undefined);
-const name = values.quick ? "quick" : onlineOnly ? "online" : serverOnly ? "server" : narrowed ? "custom" : "full";
+// `--only offline` likewise: results/offline.*.
+const offlineOnly = !values.quick && values.only === "offline" && [values.sizes, values.runs, values.entities, values["skewed-rows"], values["skewed-entities"]].every((value) => value === undefined);
+const name = values.quick ? "quick" : onlineOnly ? "online" : serverOnly ? "server" : offlineOnly ? "offline" : narrowed ? "custom" : "full";
 const load = os.loadavg().map((value) => value.toFixed(1)).join(", ");
 const ms = (value: number) => (value < 10 ? value.toFixed(3) : value.toFixed(1));
 const onlineTables = [
@@ -345,13 +422,19 @@ const table = [
     (results.length + reads.length + syncs.length === 0 ? "." : `; median of ${runs} alternating runs, each in a fresh process; peak memory is the largest maxRSS.`),
   "",
   ...(results.length === 0 ? [] : [
-  "| comparison | transactions | mlforge | baselines (fastest first) | ratio to fastest | mlforge peak | fastest baseline peak | peak difference |",
-  "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
+  "| comparison | data | mlforge | baselines (fastest first) | ratio to fastest | CPU ratio | mlforge peak | fastest baseline peak | peak difference | plan (estimated pairs) | load average (1, 5, 15 min) |",
+  "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
   ...results.map((row) => {
     const ours = row.medians[row.mlforge]!;
     const theirs = row.medians[row.fastestBaseline]!;
-    const baselines = [...row.baselines].sort((a, b) => row.medians[a]!.ms - row.medians[b]!.ms).map((name) => `${name} ${row.medians[name]!.ms.toFixed(0)} ms`);
-    return `| ${row.name} | ${row.rows.toLocaleString("en-US")} | ${ours.ms.toFixed(0)} ms | ${baselines.join(", ")} | ${row.ratio.toFixed(3)}× | ${ours.peakRssMb.toFixed(0)} MB | ${theirs.peakRssMb.toFixed(0)} MB | ${(ours.peakRssMb - theirs.peakRssMb).toFixed(0)} MB |`;
+    const baselines = [...row.baselines]
+      .sort((a, b) => row.medians[a]!.ms - row.medians[b]!.ms)
+      .map((name) => `${name} ${row.medians[name]!.stopped ? `> ${row.medians[name]!.ms.toFixed(0)} ms (stopped)` : `${row.medians[name]!.ms.toFixed(0)} ms`}`);
+    const plan = row.plan === undefined ? "" : `${row.plan.plan}${row.plan.pairs === undefined ? "" : ` (${(row.plan.pairs / 1e6).toFixed(1)}M)`}`;
+    return (
+      `| ${row.name} | ${row.rows.toLocaleString("en-US")} ${row.data} | ${ours.ms.toFixed(0)} ms | ${baselines.join(", ")} | ${row.ratio.toFixed(3)}× | ${((ours.cpuMs ?? Number.NaN) / (theirs.cpuMs ?? Number.NaN)).toFixed(3)}× | ` +
+      `${ours.peakRssMb.toFixed(0)} MB | ${theirs.peakRssMb.toFixed(0)} MB | ${(ours.peakRssMb - theirs.peakRssMb).toFixed(0)} MB | ${plan} | ${row.loadAverage.map((value) => value.toFixed(1)).join(", ")} |`
+    );
   }),
   ""]),
   ...onlineTables,

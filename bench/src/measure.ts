@@ -1,7 +1,7 @@
 // One measurement in a fresh process, so that peak memory (maxRSS) belongs to that case alone.
 // Usage: node --import tsx measure.ts <case> '<json options>'; prints one JSON line { ms, peakRssMb },
 // with the figures the case resolved with, if any (the online read cases' latencies).
-import { allCases as cases } from "./cases";
+import { allCases as cases, beforeCase } from "./cases";
 
 const [name, json] = process.argv.slice(2);
 const run = cases[name!] as ((options: unknown) => Promise<unknown>) | undefined;
@@ -9,9 +9,11 @@ if (run === undefined) {
   process.stderr.write(`Unknown case '${name}'. Cases: ${Object.keys(cases).join(", ")}.\n`);
   process.exit(2);
 }
+const options = JSON.parse(json ?? "{}") as Record<string, unknown>;
+await beforeCase(name!, options);
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
-const figures = await run(JSON.parse(json ?? "{}"));
+const figures = await run(options);
 const ms = performance.now() - started;
 // CPU time (user + system) of the case in this process: less sensitive than wall time to other load on the machine.
 const cpu = process.cpuUsage(cpuBefore);
