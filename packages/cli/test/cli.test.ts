@@ -422,7 +422,7 @@ describe("mlforge training-data", () => {
       durationMs: expect.any(Number),
       // A CSV file has no footer to carry it, but the summary shows what the training set was made from.
       manifest: expect.objectContaining({
-        features: [expect.objectContaining({ name: "user_total_spend", plan: "keys" }), expect.objectContaining({ name: "user_daily_spend", plan: "asof" })],
+        features: [expect.objectContaining({ name: "user_total_spend", plan: "keys" }), expect.objectContaining({ name: "user_daily_spend", plan: "rank" })],
         timestamp: "event_time",
       }),
     });

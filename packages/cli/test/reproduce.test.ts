@@ -51,7 +51,7 @@ test("--reproduce writes the same training set after the source changed and two 
   const { manifest } = JSON.parse(written.stdout) as { manifest: { features: Array<{ name: string; buildId: string; plan: string }>; timestamp: string } };
   expect(manifest.features.map(({ name, plan }) => [name, plan])).toEqual([
     ["user_total_spend", "keys"],
-    ["user_daily_spend", "asof"],
+    ["user_daily_spend", "rank"],
   ]);
   expect(manifest.timestamp).toBe("event_time");
 

@@ -122,8 +122,8 @@ describe("the manifest of a training frame", () => {
       formatVersion: 1,
       features: [
         { name: "user_total_spend", buildId: total.buildId, fingerprint: total.fingerprint, rows: 2, plan: "keys" },
-        // 3 feature rows for 5 entity rows: "auto" joins by ASOF.
-        { name: "user_daily_spend", buildId: daily.buildId, fingerprint: daily.fingerprint, rows: 3, plan: "asof" },
+        // 3 feature rows of 2 keys for 5 entity rows: a handful of pairs, so "auto" joins by rank (see choosePlan).
+        { name: "user_daily_spend", buildId: daily.buildId, fingerprint: daily.fingerprint, rows: 3, plan: "rank" },
       ],
       entities: {
         rows: 5,
@@ -146,11 +146,11 @@ describe("the manifest of a training frame", () => {
     expect((await query(`SELECT * FROM read_parquet(${literal(file)})`)).map((row) => Object.keys(row))[0]).toEqual(["user_id", "event_time", "label", "total_spend", "spend"]);
   });
 
-  test("records the plan actually used: a forced rank plan, and none for a read or a CSV", async () => {
+  test("records the plan actually used: a forced ASOF plan (auto would rank), and none for a read or a CSV", async () => {
     await using defs = definitions();
     await defs.build();
-    await using frame = await defs.getTrainingData({ features: ["user_daily_spend"], entities: labels, timestamp: "event_time", plan: "rank" });
-    expect(frame.manifest?.features.map(({ name, plan }) => [name, plan])).toEqual([["user_daily_spend", "rank"]]);
+    await using frame = await defs.getTrainingData({ features: ["user_daily_spend"], entities: labels, timestamp: "event_time", plan: "asof" });
+    expect(frame.manifest?.features.map(({ name, plan }) => [name, plan])).toEqual([["user_daily_spend", "asof"]]);
 
     await using read = await defs.read("user_daily_spend");
     expect(read.manifest).toBeUndefined();
@@ -279,11 +279,11 @@ describe("reproducing a training set", () => {
     await using defs = definitions();
     await defs.build();
     const train = path.join(directory, "train.parquet");
-    // "auto" would join these by ASOF (see the first test).
-    const manifest = await writeTrainingSet(defs, train, { plan: "rank" });
+    // "auto" would join these by rank (see the first test).
+    const manifest = await writeTrainingSet(defs, train, { plan: "asof" });
     await using frame = await defs.getTrainingData({ reproduce: train, entities: labels });
     expect(frame.manifest).toEqual(manifest);
-    expect(frame.manifest?.features[1]?.plan).toBe("rank");
+    expect(frame.manifest?.features[1]?.plan).toBe("asof");
     expect(frame.manifest?.timestamp).toBe("event_time");
     expect(await frame.rows()).toEqual(firstRows);
   });
