@@ -25,6 +25,8 @@ export interface EntityRelation {
   label: string;
   /** How many rows there are. */
   rows: number;
+  /** The Parquet file `relation` reads, when it reads one: a pass over the rows can then number them by position in parallel. */
+  parquetFile?: string;
 }
 
 /** The columns and row count of an entities file, read by DuckDB in one query; throws `SourceNotFoundError` when it is missing. */
@@ -49,7 +51,7 @@ export async function describeEntityFile(engine: Engine, file: string, baseDirec
       `SELECT column_name, column_type, (SELECT count(*) FROM ${relation})::BIGINT AS row_count FROM (DESCRIBE SELECT * FROM ${relation})`,
     );
     const columns = described.map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
-    return { relation, columns, label, rows: Number(described[0]?.row_count ?? 0) };
+    return { relation, columns, label, rows: Number(described[0]?.row_count ?? 0), ...(format === "parquet" ? { parquetFile: absolute } : {}) };
   } catch (error) {
     if (format === "parquet") {
       throw new TrainingDataError(`Entities file '${file}' is not a readable Parquet file (${firstLine(errorMessage(error))}). Write it again as Parquet, or pass a .csv or .json file.`, {
@@ -178,5 +180,5 @@ export async function writeEntityRows(
   });
   await engine.run(`COPY ${table} TO ${quoteLiteral(file)} (FORMAT parquet)`);
   await engine.run(`DROP TABLE ${table}`);
-  return { relation: `read_parquet(${quotePath(file)})`, columns: columns.map(({ name, type }) => ({ name, type })), label: "entity rows", rows: rows.length };
+  return { relation: `read_parquet(${quotePath(file)})`, columns: columns.map(({ name, type }) => ({ name, type })), label: "entity rows", rows: rows.length, parquetFile: file };
 }

@@ -552,7 +552,7 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
     }
 
     // The row count and the entity rows' fingerprint for the manifest, in one pass.
-    const hash = await hashEntities(engine, entities.relation, entities.columns);
+    const hash = await hashEntities(engine, entities.relation, entities.columns, entities.parquetFile);
     const numRows = hash.rows;
     const entityPart = manifestEntities(entities.columns, hash);
     if (reproduce !== undefined) checkEntityRows(reproduce, entityPart, hash.duckdb, options.reproduce!);

@@ -78,24 +78,32 @@ export interface EntityHash {
  * row, moving a value to another column or changing one changes it. The rows' hashes are XORed
  * (an aggregate DuckDB runs in parallel). One pass over every column: 1M rows of four columns
  * took 0.15-0.45 s on two heavily loaded cores (the count it replaces read only Parquet metadata).
+ * Given `parquetFile`, the Parquet file `relation` reads, rows are numbered by their position in
+ * it (`file_row_number`, which every thread reads with its rows) instead of `row_number() OVER ()`
+ * (one thread): the same numbers, so the same fingerprint, in about half the time (5M rows of two
+ * columns: 0.39 s instead of 0.92 s).
  */
-export function entityFingerprintSql(relation: string, columns: readonly Column[]): string {
+export function entityFingerprintSql(relation: string, columns: readonly Column[], parquetFile?: string): string {
   let name = "__mlforge_row";
   while (columns.some((column) => column.name.toLowerCase() === name)) name = `_${name}`;
   const row = quoteIdentifier(name);
+  const positions = parquetFile !== undefined && !columns.some((column) => column.name.toLowerCase() === "file_row_number");
+  const numbered = positions
+    ? `SELECT file_row_number + 1 AS ${row}, * FROM read_parquet([${quotePath(parquetFile!)}], file_row_number = true)`
+    : `SELECT row_number() OVER () AS ${row}, * FROM ${relation}`;
   const values = columns.map((column, index) => `hash(xor(hash(${quoteIdentifier(column.name)}), hash(${index + 1})))`);
   // A balanced tree of XORs keeps the expression shallow for entity rows of many columns.
   const combine = (items: string[]): string => (items.length === 1 ? items[0]! : `xor(${combine(items.slice(0, items.length >> 1))}, ${combine(items.slice(items.length >> 1))})`);
   const rowHash = `hash(xor(hash(hash(${row})), ${combine(values)}))`;
   return (
     `SELECT count(*)::BIGINT AS row_count, coalesce(bit_xor(${rowHash}), 0)::VARCHAR AS row_hash, version() AS duckdb ` +
-    `FROM (SELECT row_number() OVER () AS ${row}, * FROM ${relation})`
+    `FROM (${numbered})`
   );
 }
 
 /** Runs `entityFingerprintSql` on `engine`. */
-export async function hashEntities(engine: Engine, relation: string, columns: readonly Column[]): Promise<EntityHash> {
-  const [result] = await engine.rows(entityFingerprintSql(relation, columns));
+export async function hashEntities(engine: Engine, relation: string, columns: readonly Column[], parquetFile?: string): Promise<EntityHash> {
+  const [result] = await engine.rows(entityFingerprintSql(relation, columns, parquetFile));
   return { rows: Number(result?.row_count ?? 0), rowHash: String(result?.row_hash ?? "0"), duckdb: String(result?.duckdb ?? "") };
 }
 

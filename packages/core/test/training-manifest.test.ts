@@ -14,6 +14,7 @@ import {
 } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
 import { literal, query } from "@mlforge/test-support";
+import { entityFingerprintSql } from "../src/training-manifest";
 
 let directory: string;
 let transactions: string;
@@ -388,5 +389,28 @@ describe("reproducing a training set", () => {
     expect(both.message).toBe(
       "getTrainingData with 'reproduce' takes the features, their versions, the timestamp column and the join plans from the training set's manifest: drop 'features'.",
     );
+  });
+});
+
+describe("the entity fingerprint", () => {
+  test("numbers a Parquet file's rows by position as row_number() does, over many row groups read in parallel", async () => {
+    const file = path.join(directory, "many-groups.parquet");
+    await query(`COPY (SELECT i % 977 AS user_id, TIMESTAMP '2025-01-01' + to_seconds(i) AS event_time, i % 3 = 0 AS label FROM range(300000) AS t(i))
+      TO ${literal(file)} (FORMAT parquet, ROW_GROUP_SIZE 10000)`);
+    const relation = `read_parquet([${literal(file)}])`;
+    const columns = [
+      { name: "user_id", type: "BIGINT" },
+      { name: "event_time", type: "TIMESTAMP" },
+      { name: "label", type: "BOOLEAN" },
+    ];
+    const [byRowNumber] = await query(entityFingerprintSql(relation, columns));
+    const [byPosition] = await query(entityFingerprintSql(relation, columns, file));
+    expect(byPosition).toEqual(byRowNumber);
+    expect(Number(byPosition?.row_count)).toBe(300000);
+    // The position is in the hash: the same rows in another order hash differently.
+    const shuffled = path.join(directory, "shuffled.parquet");
+    await query(`COPY (SELECT * FROM ${relation} ORDER BY hash(user_id, event_time)) TO ${literal(shuffled)} (FORMAT parquet, ROW_GROUP_SIZE 10000)`);
+    const [other] = await query(entityFingerprintSql(`read_parquet([${literal(shuffled)}])`, columns, shuffled));
+    expect(other?.row_hash).not.toBe(byRowNumber?.row_hash);
   });
 });
