@@ -23,13 +23,11 @@ export interface EntityRelation {
   columns: Column[];
   /** What they are, for messages: "entities file 'data/labels.csv'" or "entity rows". */
   label: string;
-  /** How many rows there are. */
-  rows: number;
   /** The Parquet file `relation` reads, when it reads one: a pass over the rows can then number them by position in parallel. */
   parquetFile?: string;
 }
 
-/** The columns and row count of an entities file, read by DuckDB in one query; throws `SourceNotFoundError` when it is missing. */
+/** The columns of an entities file, read by DuckDB; throws `SourceNotFoundError` when it is missing. */
 export async function describeEntityFile(engine: Engine, file: string, baseDirectory: string): Promise<EntityRelation> {
   const absolute = path.resolve(baseDirectory, file);
   const label = `entities file '${file}'`;
@@ -46,12 +44,7 @@ export async function describeEntityFile(engine: Engine, file: string, baseDirec
   }
   const relation = readerSql(format, [{ path: absolute, size: info.size, modifiedMs: info.mtimeMs }]);
   try {
-    // One round trip for both: a Parquet file's row count comes from its footer.
-    const described = await engine.rows(
-      `SELECT column_name, column_type, (SELECT count(*) FROM ${relation})::BIGINT AS row_count FROM (DESCRIBE SELECT * FROM ${relation})`,
-    );
-    const columns = described.map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
-    return { relation, columns, label, rows: Number(described[0]?.row_count ?? 0), ...(format === "parquet" ? { parquetFile: absolute } : {}) };
+    return { relation, columns: await engine.columns(`SELECT * FROM ${relation}`), label, ...(format === "parquet" ? { parquetFile: absolute } : {}) };
   } catch (error) {
     if (format === "parquet") {
       throw new TrainingDataError(`Entities file '${file}' is not a readable Parquet file (${firstLine(errorMessage(error))}). Write it again as Parquet, or pass a .csv or .json file.`, {
@@ -180,5 +173,5 @@ export async function writeEntityRows(
   });
   await engine.run(`COPY ${table} TO ${quoteLiteral(file)} (FORMAT parquet)`);
   await engine.run(`DROP TABLE ${table}`);
-  return { relation: `read_parquet(${quotePath(file)})`, columns: columns.map(({ name, type }) => ({ name, type })), label: "entity rows", rows: rows.length, parquetFile: file };
+  return { relation: `read_parquet(${quotePath(file)})`, columns: columns.map(({ name, type }) => ({ name, type })), label: "entity rows", parquetFile: file };
 }

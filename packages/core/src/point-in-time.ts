@@ -521,7 +521,7 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
     let entities: EntityRelation =
       rows === undefined
         ? await describeEntityFile(engine, options.entities as string, context.baseDirectory)
-        : { relation: "", columns: entityColumns!, label: "entity rows", rows: rows.length };
+        : { relation: "", columns: entityColumns!, label: "entity rows" };
 
     checkEntityColumns(entities, stored, timestamp);
     checkClashes(entities, stored);
