@@ -150,10 +150,9 @@ async function trainingMlforge({ data, store, entities, out }: CaseOptions): Pro
   }
 }
 
-/** The plan `"auto"` picks for the time-stamped user_spend over these entity rows (not timed). */
+/** The plan `"auto"` picked for the time-stamped user_spend over these entity rows (not timed). */
 async function trainingPlan({ data, store, entities }: CaseOptions): Promise<{ plan: string; pairs?: number }> {
-  const listings = await new Definitions({ name: "bench", features: await exampleFeatures(data), offlineStore: new LocalStore(store!) }).list();
-  return planOf(listings.find((listing) => listing.feature.name === "user_spend")?.metadata, entities!);
+  return planOf(new Definitions({ name: "bench", features: await exampleFeatures(data), offlineStore: new LocalStore(store!) }), TRAINING_FEATURES, "user_spend", entities!);
 }
 
 /** Every case the runner can measure, by name. */

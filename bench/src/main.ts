@@ -228,7 +228,8 @@ if (offlineSelected && skewedRows > 0) {
       entities: count,
       mlforge: "training-skewed-mlforge",
       baselines: ["training-skewed-asof", "training-skewed-rank"],
-      limits: { "training-skewed-rank": skewedRankLimitMs },
+      // mlforge too: a plan rule that picked the rank plan here would not finish either.
+      limits: { "training-skewed-rank": skewedRankLimitMs, "training-skewed-mlforge": 2 * skewedRankLimitMs },
     })),
   ].filter(keep);
   if (comparisons.some((comparison) => comparison.entities !== undefined)) await measure("prepare-skewed-store", { data, store });
@@ -348,8 +349,8 @@ const stamp = new Date().toISOString();
 const onlineOnly = !values.quick && only !== undefined && only.length === 1 && only[0] === "online";
 // `--only server` (not quick) is a run of the server case alone: results/server.*.
 const serverOnly = !values.quick && only !== undefined && only.length === 1 && only[0] === "server" && [values.runs, values["server-seconds"], values["server-cpu-prof"], values["server-batches"], values["server-connections"]].every((value) => value === undefined);
-// `--only offline` likewise: results/offline.*.
-const offlineOnly = !values.quick && values.only === "offline" && [values.sizes, values.runs, values.entities, values["skewed-rows"], values["skewed-entities"]].every((value) => value === undefined);
+// `--only offline` likewise, narrowed or not: results/offline.*, the flags in its title.
+const offlineOnly = !values.quick && values.only === "offline";
 const name = values.quick ? "quick" : onlineOnly ? "online" : serverOnly ? "server" : offlineOnly ? "offline" : narrowed ? "custom" : "full";
 const load = os.loadavg().map((value) => value.toFixed(1)).join(", ");
 const ms = (value: number) => (value < 10 ? value.toFixed(3) : value.toFixed(1));

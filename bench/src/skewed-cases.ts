@@ -3,7 +3,7 @@
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { choosePlan, Definitions, feature, type Feature, type FeatureMetadata } from "@mlforge/core";
+import { Definitions, estimatedRankPairs, feature, type Feature } from "@mlforge/core";
 import { LocalStore } from "@mlforge/store-local";
 
 /** What every case receives (see cases.ts). */
@@ -147,11 +147,18 @@ async function prepareStore({ data, store }: Options): Promise<void> {
   if ((await defs.list())[0]?.metadata?.keyStats === undefined) await defs.build({ force: true });
 }
 
-/** The plan `"auto"` picks for these entity rows, and what it decided from (not timed). */
-export async function planOf(metadata: FeatureMetadata | undefined, entities: string): Promise<{ plan: string; pairs?: number }> {
-  const [counted] = await withDuckDB((run) => run(`SELECT count(*)::BIGINT AS n FROM read_parquet('${entities}')`));
-  const facts = { entityRows: Number(counted?.n), featureRows: metadata?.rows ?? 0, keyStats: metadata?.keyStats };
-  return { plan: choosePlan(facts), ...(facts.keyStats === undefined ? {} : { pairs: (facts.entityRows * facts.keyStats.rowWeightedRowsPerKey) / 2 }) };
+/**
+ * The plan `"auto"` picked for one time-stamped feature over these entity rows (from the manifest of
+ * a training frame, not timed) and the rank plan's pairs it estimated from the same facts.
+ */
+export async function planOf(defs: Definitions, features: string[], timed: string, entities: string): Promise<{ plan: string; pairs?: number }> {
+  const frame = await defs.getTrainingData({ features, entities, timestamp: "event_time" });
+  const plan = frame.manifest?.features.find((item) => item.name === timed)?.plan ?? "unknown";
+  await frame.close();
+  const metadata = (await defs.list()).find((listing) => listing.feature.name === timed)?.metadata;
+  const [counted] = await withDuckDB((run) => run(`SELECT count(*)::BIGINT AS n, epoch_ms(min(event_time)) AS first, epoch_ms(max(event_time)) AS last FROM read_parquet('${entities}')`));
+  const pairs = estimatedRankPairs({ entityRows: Number(counted?.n), featureRows: metadata?.rows ?? 0, keyStats: metadata?.keyStats, entityTimes: { first: Number(counted?.first), last: Number(counted?.last) } });
+  return { plan, ...(pairs === undefined ? {} : { pairs }) };
 }
 
 /** The skewed shape's cases, by name, for cases.ts. */
@@ -162,8 +169,6 @@ export const skewedCases = {
   "training-skewed-rank": trainingRank,
   "training-skewed-mlforge": trainingMlforge,
   "prepare-skewed-store": prepareStore,
-  "training-skewed-plan": async ({ data, store, entities }: Options) => {
-    const [listing] = await new Definitions({ name: "bench", features: [accountBalance(data)], offlineStore: new LocalStore(store!) }).list();
-    return planOf(listing?.metadata, entities!);
-  },
+  "training-skewed-plan": ({ data, store, entities }: Options) =>
+    planOf(new Definitions({ name: "bench", features: [accountBalance(data)], offlineStore: new LocalStore(store!) }), ["account_balance"], "account_balance", entities!),
 };
