@@ -13,7 +13,6 @@ import { checkOptions } from "./options";
 import { quoteIdentifier, quoteLiteral } from "./sql";
 import { createTemporaryDirectory, removeTemporaryDirectory } from "./temporary-directory";
 import { quotePath } from "./literal-path";
-import { timeRangeSql } from "./time-range";
 import { keyKind } from "./online/key-codec";
 import { checkEntityRows, hashEntities, manifestEntities, readTrainingManifest, type TrainingManifest, type TrainingPlan } from "./training-manifest";
 
@@ -551,20 +550,17 @@ export async function getTrainingData(context: Session, options: TrainingDataOpt
       }
     }
 
-    // The row count and the entity rows' fingerprint for the manifest, in one pass.
-    const hash = await hashEntities(engine, entities.relation, entities.columns, entities.parquetFile);
-    const numRows = hash.rows;
-    const entityPart = manifestEntities(entities.columns, hash);
-    if (reproduce !== undefined) checkEntityRows(reproduce, entityPart, hash.duckdb, options.reproduce!);
     const requested = options.plan ?? "auto";
     const forced = reproduce === undefined ? undefined : new Map(reproduce.features.map(({ name, plan }) => [name, plan]));
     const plans = new Map<string, TrainingPlan>();
-    // The entity times' range, for the share of feature rows before them: only when a plan is to be chosen from it.
-    let entityTimes: PlanFacts["entityTimes"];
-    if (forced === undefined && requested === "auto" && entityTime !== undefined && stored.some(({ feature, keyStats }) => feature.timestamp !== undefined && keyStats?.firstTime !== undefined)) {
-      const [range] = await engine.rows(`SELECT ${timeRangeSql(quoteIdentifier(entityTime.name), entityTime.type)} FROM ${entities.relation}`);
-      if (range?.first_time !== null && range?.first_time !== undefined) entityTimes = { first: Number(range.first_time), last: Number(range.last_time) };
-    }
+    // The row count and the entity rows' fingerprint for the manifest, in one pass; with the range
+    // of the entity times (for the share of feature rows before them) when a plan is to be chosen from it.
+    const rangeNeeded = forced === undefined && requested === "auto" && stored.some(({ feature, keyStats }) => feature.timestamp !== undefined && keyStats?.firstTime !== undefined);
+    const hash = await hashEntities(engine, entities.relation, entities.columns, entities.parquetFile, rangeNeeded ? entityTime : undefined);
+    const numRows = hash.rows;
+    const entityTimes = hash.times;
+    const entityPart = manifestEntities(entities.columns, hash);
+    if (reproduce !== undefined) checkEntityRows(reproduce, entityPart, hash.duckdb, options.reproduce!);
     const sql = trainingSql(entities, stored, timestamp, (feature) => {
       const facts = { entityRows: numRows, featureRows: feature.rows, keyStats: feature.keyStats, ...(entityTimes === undefined ? {} : { entityTimes }) };
       const plan = forced === undefined ? (requested === "auto" ? choosePlan(facts) : requested) : forcedPlan(forced, feature.feature.name);
