@@ -95,6 +95,15 @@ export function assertHoldsFeature(name: string, file: StoredFile, store: Offlin
   }
 }
 
+/**
+ * True when `document` describes the file of feature `name` whose footer is `footer`: the footer
+ * repeats the document's build id, so the document's rows and schema are that file's and nothing
+ * else needs reading from it.
+ */
+export function footerMatches(footer: FeatureFooter | undefined, document: FeatureMetadata | undefined, name: string): document is FeatureMetadata {
+  return footer !== undefined && document !== undefined && footer.name === name && footer.buildId === document.buildId;
+}
+
 /** The metadata that describes `file`: the document when it was written by the same build, else rebuilt from the file's footer. */
 export function metadataOfStoredFile(document: FeatureMetadata | undefined, file: StoredFile): FeatureMetadata | undefined {
   // A file without mlforge's footer (written by an older version) is described by its document alone.
@@ -184,7 +193,7 @@ export async function openStoredFeatures(engine: Engine, store: OfflineStore, re
       }
       const [path, document] = found[index]!;
       const footer = footers.get(index);
-      if (document !== undefined && footer !== undefined && footer.name === name && footer.buildId === document.buildId) {
+      if (footerMatches(footer, document, name)) {
         opened.push({ name, path: path!, metadata: document });
         continue;
       }

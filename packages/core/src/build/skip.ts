@@ -3,7 +3,7 @@ import type { Feature } from "../feature";
 import type { FeatureMetadata } from "../feature-metadata";
 import { dataKey } from "../layout";
 import type { OfflineStore } from "../offline-store";
-import { metadataOfStoredFile, readCheckedMetadata, readFooter, readStoredFile } from "../stored-feature";
+import { footerMatches, metadataOfStoredFile, readCheckedMetadata, readFooter, readStoredFile } from "../stored-feature";
 import { publishMetadata } from "./publish";
 
 /** A stored feature that a build may skip: where its data is, and the metadata that describes it. */
@@ -36,8 +36,8 @@ export async function currentBuild(store: OfflineStore, engine: Engine, feature:
   const path = await store.getFile(key);
   // The usual case, a document its file's footer repeats the build id of, needs the footer alone.
   const footer = path === undefined || previous === undefined ? undefined : await readFooter(engine, path).catch(() => undefined);
-  if (footer !== undefined && footer.buildId === previous!.buildId && footer.fingerprint === fingerprint && footer.name === feature.name) {
-    return { uri: head.uri, metadata: previous! };
+  if (footer?.fingerprint === fingerprint && footerMatches(footer, previous, feature.name)) {
+    return { uri: head.uri, metadata: previous };
   }
   // A file that is not Parquet (damaged outside mlforge) is rebuilt.
   const file = path === undefined ? undefined : await readStoredFile(engine, path).catch(() => undefined);
