@@ -3,7 +3,7 @@
 import { mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { Definitions, feature, type Feature } from "@mlforge/core";
+import { Definitions, feature, type Feature, type OnlineStore } from "@mlforge/core";
 import { LocalOnlineStore } from "@mlforge/online-local";
 import { RedisOnlineStore } from "@mlforge/online-redis";
 import { LocalStore } from "@mlforge/store-local";
@@ -70,7 +70,7 @@ export async function writeOnlineValues(count: number, file: string): Promise<vo
 }
 
 /** The sync feature and the five read features, all reading `values`. */
-export function onlineFeatures(values: string): Feature[] {
+function onlineFeatures(values: string): Feature[] {
   const sync = feature({ name: SYNC_FEATURE, keys: ["user_id"], source: values }, (source) => `SELECT * FROM ${source}`);
   const reads = READ_FEATURES.map((name, index) =>
     feature({ name, keys: ["user_id"], source: values }, (source) => `SELECT user_id, ${VALUE_COLUMNS.map((column) => `${column} AS r${index}_${column}`).join(", ")} FROM ${source}`),
@@ -78,9 +78,14 @@ export function onlineFeatures(values: string): Feature[] {
   return [sync, ...reads];
 }
 
+/** The benchmark's definitions of the online features over `values`, stored in the LocalStore `store`, served from `onlineStore` when given. */
+export function onlineDefinitions({ values, store }: { values: string; store: string }, onlineStore?: OnlineStore): Definitions {
+  return new Definitions({ name: "bench", features: onlineFeatures(values), offlineStore: new LocalStore(store), ...(onlineStore === undefined ? {} : { onlineStore }) });
+}
+
 /** Builds the online features from `values` into the LocalStore `store` (the sync feature or the read features). */
-async function onlinePrepare({ values, store }: OnlineCaseOptions, names: readonly string[]): Promise<void> {
-  const defs = new Definitions({ name: "bench", features: onlineFeatures(values), offlineStore: new LocalStore(store) });
+async function onlinePrepare(options: OnlineCaseOptions, names: readonly string[]): Promise<void> {
+  const defs = onlineDefinitions(options);
   try {
     await defs.build({ features: [...names] });
   } finally {
@@ -90,12 +95,7 @@ async function onlinePrepare({ values, store }: OnlineCaseOptions, names: readon
 
 /** mlforge: `defs.syncOnline({ force: true })` of the sync feature into Redis. */
 async function syncMlforge(options: OnlineCaseOptions): Promise<void> {
-  const defs = new Definitions({
-    name: "bench",
-    features: onlineFeatures(options.values),
-    offlineStore: new LocalStore(options.store),
-    onlineStore: new RedisOnlineStore({ url: options.redisUrl }),
-  });
+  const defs = onlineDefinitions(options, new RedisOnlineStore({ url: options.redisUrl }));
   try {
     const result = await defs.syncOnline({ features: [SYNC_FEATURE], force: true });
     if (result.synced.length !== 1) throw new Error(`syncOnline synced ${result.synced.length} features, expected 1.`);
@@ -177,7 +177,7 @@ async function read(options: OnlineCaseOptions, kind: "redis" | "local"): Promis
   const entityCount = options.entities!;
   const location = path.join(options.out, "online_store");
   const onlineStore = kind === "redis" ? new RedisOnlineStore({ url: options.redisUrl }) : new LocalOnlineStore(location);
-  const defs = new Definitions({ name: "bench", features: onlineFeatures(options.values), offlineStore: new LocalStore(options.store), onlineStore });
+  const defs = onlineDefinitions(options, onlineStore);
   const cleanups: Array<() => Promise<unknown> | unknown> = [() => defs.close()];
   try {
     await defs.syncOnline({ features: READ_FEATURES, force: true });

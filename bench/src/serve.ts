@@ -4,13 +4,11 @@
 // Usage: node --import tsx serve.ts <mlforge|bare> '<json options>'. Messages: it sends
 // { type: "listening", url } once listening; it answers { type: "cpu" } with its CPU time so far,
 // and on { type: "close" } closes its server and exits (which writes a --cpu-prof profile).
-import { Definitions } from "@mlforge/core";
 import { RedisOnlineStore } from "@mlforge/online-redis";
 import { createFeatureServer } from "@mlforge/server";
-import { LocalStore } from "@mlforge/store-local";
 import Fastify, { type FastifyInstance } from "fastify";
 import { createClient } from "redis";
-import { POINTERS, PREFIX, READ_FEATURES, onlineFeatures } from "./online";
+import { POINTERS, PREFIX, READ_FEATURES, onlineDefinitions } from "./online";
 
 /** Options of a served side, from server-load.ts. */
 export interface ServeOptions {
@@ -29,12 +27,7 @@ interface OnlineBody {
 
 /** mlforge: the feature server as a user starts it (no token, no logger: the defaults). */
 async function mlforgeServer(options: ServeOptions): Promise<{ server: FastifyInstance; close: () => Promise<void> }> {
-  const defs = new Definitions({
-    name: "bench",
-    features: onlineFeatures(options.values),
-    offlineStore: new LocalStore(options.store),
-    onlineStore: new RedisOnlineStore({ url: options.redisUrl }),
-  });
+  const defs = onlineDefinitions(options, new RedisOnlineStore({ url: options.redisUrl }));
   const server = createFeatureServer({ defs });
   // The server closes the definitions it serves.
   return { server, close: () => server.close() };

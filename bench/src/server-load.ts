@@ -5,11 +5,9 @@ import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Definitions } from "@mlforge/core";
 import { RedisOnlineStore } from "@mlforge/online-redis";
-import { LocalStore } from "@mlforge/store-local";
 import autocannon from "autocannon";
-import { READ_FEATURES, VALUE_COLUMNS, onlineFeatures, randomIndexes, userId } from "./online";
+import { READ_FEATURES, VALUE_COLUMNS, onlineDefinitions, randomIndexes, userId } from "./online";
 import type { ServeOptions } from "./serve";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -199,12 +197,7 @@ async function sameValues(mlforge: string, bare: string, bodies: readonly string
  * runs of each, alternating which goes first.
  */
 export async function serverLoad(options: ServerLoadOptions): Promise<{ servers: ServerLoadResult[] }> {
-  const defs = new Definitions({
-    name: "bench",
-    features: onlineFeatures(options.values),
-    offlineStore: new LocalStore(options.store),
-    onlineStore: new RedisOnlineStore({ url: options.redisUrl }),
-  });
+  const defs = onlineDefinitions(options, new RedisOnlineStore({ url: options.redisUrl }));
   try {
     await defs.syncOnline({ features: READ_FEATURES, force: true });
   } finally {
